@@ -1,0 +1,62 @@
+"""The extractive composer: no model, deterministic. It states spec values and quotes evidence word for word, so
+every sentence is traceable; it is the fallback whenever no LLM is available."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from whyrec.agent.draft import Draft, DraftClaim
+from whyrec.schema import Evidence, Product
+
+MAX_QUOTE_CHARS = 160
+MIN_QUOTE_WORDS = 5
+POSITIVE_RATING = 4.0
+
+
+def _quote(text: str) -> str:
+    text = text.strip()
+    if len(text) <= MAX_QUOTE_CHARS:
+        return text
+    return text[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", "…", '"')) else f"{text}."
+
+
+class ExtractiveComposer:
+    """Two to four sentences: what the item is and costs, up to two reviewer quotes, one matching past purchase."""
+
+    name = "extractive"
+
+    def compose(self, product: Product, evidence: Sequence[Evidence]) -> Draft:
+        by_field = {e.field: e for e in evidence if e.kind == "spec" and e.field}
+        claims: list[DraftClaim] = []
+        if fact := self._item_fact(product, by_field):
+            claims.append(fact)
+        reviews = [e for e in evidence if e.kind == "review" and len(e.text.split()) >= MIN_QUOTE_WORDS]
+        # Prefer what satisfied reviewers said; a recommendation is not explained by a complaint.
+        reviews.sort(key=lambda e: (e.rating is not None and e.rating < POSITIVE_RATING, e.rank))
+        for review in reviews[:2]:
+            claims.append(DraftClaim(text=f'A reviewer wrote: "{_quote(review.text)}"', cites=[review.id]))
+        history = [e for e in evidence if e.kind == "history" and (e.rating is None or e.rating >= POSITIVE_RATING)]
+        if history:
+            claims.append(DraftClaim(text=f"In your history: {_sentence(history[0].text)}", cites=[history[0].id]))
+        seller = [e for e in evidence if e.kind == "description" or e.field == "feature"]
+        if len(claims) < 2 and seller:  # thin evidence: let the seller's own words make the second sentence
+            claims.append(DraftClaim(text=f'The seller says: "{_quote(seller[0].text)}"', cites=[seller[0].id]))
+        return Draft(claims=claims[:4])
+
+    @staticmethod
+    def _item_fact(product: Product, by_field: dict[str, Evidence]) -> DraftClaim | None:
+        title, brand, price = by_field.get("title"), by_field.get("brand"), by_field.get("price")
+        if title is None:
+            return None
+        text, cites = title.text, [title.id]
+        if brand is not None and product.brand and product.brand.lower() not in title.text.lower():
+            text += f" is from {product.brand}"
+            cites.append(brand.id)
+        if price is not None:
+            text += f"{' and' if len(cites) > 1 else ''} costs {price.text.split(':', 1)[1].strip()}"
+            cites.append(price.id)
+        return DraftClaim(text=_sentence(text), cites=cites) if len(cites) > 1 else None

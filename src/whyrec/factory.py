@@ -1,0 +1,65 @@
+"""The one composition root: settings in, wired pipeline out. Nothing else decides which parts are used."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from whyrec.agent import Explainer, ExtractiveComposer
+from whyrec.checker import CitationChecker
+from whyrec.config import Settings
+from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
+from whyrec.knowledge import catalogue_sha256
+from whyrec.retrieval import (
+    Embedder,
+    HashingEmbedder,
+    KnowledgeIndex,
+    PairRetriever,
+    SentenceTransformerEmbedder,
+    build_index,
+    open_index,
+)
+from whyrec.retrieval.index import read_manifest
+
+
+def demo_catalogue() -> Path:
+    """The bundled demo catalogue: inside an installed wheel, or `data/demo` in a source checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_demo", package.parents[1] / "data" / "demo"):
+        if candidate.is_dir():
+            return candidate
+    raise WhyrecError("the bundled demo catalogue is missing; pass --index with an index of your own")
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    if settings.embedder == "all-MiniLM-L6-v2":
+        return SentenceTransformerEmbedder(batch_size=settings.embed_batch_size, threads=settings.threads)
+    raise WhyrecError(f"unknown embedder {settings.embedder!r}: use all-MiniLM-L6-v2 or hashing")
+
+
+def ensure_demo_index(settings: Settings, embedder: Embedder) -> Path:
+    """Build the demo index on first use, or again when the bundled catalogue or the embedder changed."""
+    path = settings.demo_index
+    try:
+        manifest = read_manifest(path)
+        current = manifest.embedder == embedder.name and manifest.catalogue_sha256 == catalogue_sha256(demo_catalogue())
+    except (IndexNotFoundError, IndexMismatchError):
+        current = False
+    if not current:
+        print(f"Building the demo index in {path} (first use, about 20 s)…", file=sys.stderr)
+        build_index(demo_catalogue(), path, embedder)
+    return path
+
+
+def open_knowledge(settings: Settings, embedder: Embedder) -> KnowledgeIndex:
+    path = settings.index if settings.index is not None else ensure_demo_index(settings, embedder)
+    return open_index(path, embedder)
+
+
+def make_explainer(settings: Settings) -> Explainer:
+    embedder = make_embedder(settings)
+    index = open_knowledge(settings, embedder)
+    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k)
+    return Explainer(index, retriever, ExtractiveComposer(), CitationChecker())

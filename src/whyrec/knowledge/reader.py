@@ -1,0 +1,121 @@
+"""Line-by-line reading of JSON Lines and CSV files, with bad lines reported by file and line number."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whyrec.errors import CatalogueError
+
+MAX_PROBLEMS_KEPT = 20
+
+
+@dataclass
+class LoadReport:
+    """What loading skipped and why. Bad lines are skipped and counted unless `strict` is set."""
+
+    strict: bool = False
+    lines_read: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, error: CatalogueError) -> None:
+        """Record a bad line, or raise it in strict mode."""
+        if self.strict:
+            raise error
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(str(error))
+
+    def note(self, what: str, count: int = 1) -> None:
+        self.notes[what] = self.notes.get(what, 0) + count
+
+    def summary(self) -> str:
+        parts = [f"{self.lines_read} lines read"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped (first: {self.problems[0]})")
+        parts += [f"{n} {what}" for what, n in sorted(self.notes.items())]
+        return "; ".join(parts)
+
+
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    try:
+        if path.name.endswith(".gz"):
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return path.open("rb")
+    except OSError as exc:
+        raise CatalogueError(f"cannot read: {exc.strerror or exc}", path) from exc
+
+
+def _decode(raw: bytes, path: Path, line_no: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from exc
+
+
+def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each JSON object line; bad lines go to the report."""
+    with _open_bytes(path) as handle:
+        try:
+            for line_no, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                report.lines_read += 1
+                try:
+                    value = json.loads(_decode(raw, path, line_no))
+                except CatalogueError as exc:
+                    report.skip(exc)
+                    continue
+                except json.JSONDecodeError as exc:
+                    report.skip(CatalogueError(f"malformed JSON ({exc.msg}, column {exc.colno})", path, line_no))
+                    continue
+                if not isinstance(value, dict):
+                    report.skip(CatalogueError(f"expected a JSON object, got {type(value).__name__}", path, line_no))
+                    continue
+                yield line_no, value
+        except (OSError, EOFError) as exc:  # a truncated .gz file
+            raise CatalogueError(f"cannot read: {exc}", path) from exc
+
+
+def read_csv(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, row) for each CSV row (header on line 1); empty cells become None."""
+    with _open_bytes(path) as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_no = data[: exc.start].count(b"\n") + 1
+        raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None:
+        return
+    for row in reader:
+        report.lines_read += 1
+        if None in row:  # more cells than header columns
+            report.skip(CatalogueError("more cells than header columns", path, reader.line_num))
+            continue
+        yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items()}
+
+
+def sniff_keys(path: Path) -> set[str]:
+    """Keys of the first JSON object line, used to tell one file format from another."""
+    with _open_bytes(path) as handle:
+        try:
+            for raw in handle:
+                try:
+                    value = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    continue
+                if isinstance(value, dict):
+                    return set(value)
+        except (OSError, EOFError) as exc:
+            raise CatalogueError(f"cannot read: {exc}", path) from exc
+    return set()

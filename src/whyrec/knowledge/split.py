@@ -1,0 +1,128 @@
+"""Split catalogue records into evidence units with stable, readable ids.
+
+Ids depend only on record ids and text, never on load order or on a library's tokenizer, so rebuilding an index
+from the same catalogue gives the same ids:
+
+- `B00ABC:spec:price`, `B00ABC:spec:title`, `B00ABC:feat:2`   a spec field or feature bullet (the seller's words)
+- `B00ABC:desc:s1`                                          a description sentence (the seller's words)
+- `B00ABC:rev:A1X:s2`                                       sentence 2 of reviewer A1X's review of B00ABC
+- `user:A1X:hist:B00XYZ`                                    user A1X's past purchase or review of B00XYZ
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from whyrec.knowledge.catalogue import Catalogue
+from whyrec.knowledge.text import slug
+from whyrec.schema import EvidenceUnit, Interaction, Product, Review
+
+MIN_SENTENCE_CHARS = 25
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+_ABBREVIATION = re.compile(r"(?:\b(?:mr|mrs|ms|dr|st|vs|etc|e\.g|i\.e|approx|no|inc|ltd|jr|sr)|\b[a-z])\.$", re.I)
+
+
+def split_sentences(text: str, min_chars: int = MIN_SENTENCE_CHARS) -> list[str]:
+    """Sentences of `text`; a sentence shorter than `min_chars` is merged into its neighbour."""
+    pieces: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        candidate = text[start : match.start()].strip()
+        if candidate and match.group().strip() == "" and _ABBREVIATION.search(candidate):
+            continue  # "Dr. Smith", "e.g. this": not a boundary
+        if candidate:
+            pieces.append(text[start : match.end()].strip())
+        start = match.end()
+    if tail := text[start:].strip():
+        pieces.append(tail)
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and len(merged[-1]) < min_chars:
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    if len(merged) > 1 and len(merged[-1]) < min_chars:
+        last = merged.pop()
+        merged[-1] = f"{merged[-1]} {last}"
+    return merged
+
+
+def product_units(product: Product, ref: str) -> Iterator[EvidenceUnit]:
+    """The seller's side: title, brand, category, each spec field, each feature bullet, description sentences."""
+    item = product.item_id
+
+    def unit(id_suffix: str, kind: str, field: str | None, text: str) -> EvidenceUnit:
+        return EvidenceUnit(
+            id=f"{item}:{id_suffix}", item_id=item, kind=kind, field=field, text=text, source_ref=ref  # type: ignore[arg-type]
+        )
+
+    yield unit("spec:title", "spec", "title", product.title)
+    if product.brand:
+        yield unit("spec:brand", "spec", "brand", f"Brand: {product.brand}")
+    if product.category:
+        yield unit("spec:category", "spec", "category", f"Category: {product.category}")
+    used = {"title", "brand", "category"}
+    for name, value in product.specs.items():
+        field = slug(name)
+        if field in used:
+            continue
+        used.add(field)
+        yield unit(f"spec:{field}", "spec", field, f"{name}: {value}")
+    for n, bullet in enumerate(product.features, start=1):
+        yield unit(f"feat:{n}", "spec", "feature", bullet)
+    for n, sentence in enumerate(split_sentences(product.description or ""), start=1):
+        yield unit(f"desc:s{n}", "description", None, sentence)
+
+
+def review_units(review: Review, ref: str) -> Iterator[EvidenceUnit]:
+    """A reviewer's words about one item, one unit per sentence."""
+    for n, sentence in enumerate(split_sentences(review.text), start=1):
+        yield EvidenceUnit(
+            id=f"{review.item_id}:rev:{review.review_id}:s{n}",
+            item_id=review.item_id,
+            user_id=review.user_id,
+            kind="review",
+            text=sentence,
+            rating=review.rating,
+            source_ref=ref,
+        )
+
+
+def history_unit(interaction: Interaction, product: Product, review: Review | None, ref: str) -> EvidenceUnit:
+    """One past interaction of a user, told in the user's own terms (what they bought, how they rated it)."""
+    verb = "Reviewed" if interaction.kind == "review" else "Bought"
+    text = f'{verb} "{product.title}"'
+    if interaction.rating is not None:
+        text += f", rated {interaction.rating:g}/5"
+    if review is not None and review.title:
+        text += f': "{review.title}"'
+    return EvidenceUnit(
+        id=f"user:{interaction.user_id}:hist:{interaction.item_id}",
+        item_id=interaction.item_id,
+        user_id=interaction.user_id,
+        kind="history",
+        text=text,
+        rating=interaction.rating,
+        source_ref=ref,
+    )
+
+
+def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
+    """Every evidence unit of the catalogue, in a deterministic order (by item, then by user)."""
+    units: list[EvidenceUnit] = []
+    reviews_by_item: dict[str, list[Review]] = {}
+    review_by_pair: dict[tuple[str, str], Review] = {}
+    for review in catalogue.reviews.values():
+        reviews_by_item.setdefault(review.item_id, []).append(review)
+        review_by_pair[(review.user_id, review.item_id)] = review
+    for item_id in sorted(catalogue.products):
+        units.extend(product_units(catalogue.products[item_id], catalogue.refs[f"product:{item_id}"]))
+        for review in sorted(reviews_by_item.get(item_id, []), key=lambda r: r.review_id):
+            units.extend(review_units(review, catalogue.refs[f"review:{item_id}:{review.review_id}"]))
+    for user_id, item_id in sorted(catalogue.interactions):
+        interaction = catalogue.interactions[(user_id, item_id)]
+        review = review_by_pair.get((user_id, item_id))
+        ref = catalogue.refs[f"interaction:{user_id}:{item_id}"]
+        units.append(history_unit(interaction, catalogue.products[item_id], review, ref))
+    return units

@@ -1,0 +1,172 @@
+"""The embedded SQLite store: products, reviews, interactions and evidence units.
+
+A unit's SQLite rowid is also its id in the FAISS index, so a search hit maps back to a unit with one lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from whyrec.errors import IndexMismatchError
+from whyrec.knowledge.catalogue import Catalogue
+from whyrec.schema import EvidenceUnit, Product
+
+SCHEMA = """
+CREATE TABLE products (
+    item_id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, price REAL,
+    specs TEXT NOT NULL, features TEXT NOT NULL, description TEXT, source_ref TEXT NOT NULL
+);
+CREATE TABLE reviews (
+    item_id TEXT NOT NULL, review_id TEXT NOT NULL, user_id TEXT NOT NULL, rating REAL, title TEXT,
+    text TEXT NOT NULL, time INTEGER, source_ref TEXT NOT NULL, PRIMARY KEY (item_id, review_id)
+);
+CREATE TABLE interactions (
+    user_id TEXT NOT NULL, item_id TEXT NOT NULL, rating REAL, time INTEGER, kind TEXT NOT NULL,
+    PRIMARY KEY (user_id, item_id)
+);
+CREATE TABLE units (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, item_id TEXT NOT NULL, user_id TEXT, kind TEXT NOT NULL,
+    field TEXT, text TEXT NOT NULL, rating REAL, source_ref TEXT NOT NULL
+);
+CREATE INDEX units_item ON units (item_id, kind);
+CREATE INDEX units_user ON units (user_id, kind);
+CREATE INDEX reviews_user ON reviews (user_id);
+"""
+_UNIT_COLUMNS = "rowid, id, item_id, user_id, kind, field, text, rating, source_ref"
+
+
+def _unit(row: sqlite3.Row) -> EvidenceUnit:
+    return EvidenceUnit(
+        id=row["id"],
+        item_id=row["item_id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        field=row["field"],
+        text=row["text"],
+        rating=row["rating"],
+        source_ref=row["source_ref"],
+    )
+
+
+class Store:
+    """Read access to a built store; `Store.write` creates one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("SELECT 1 FROM units LIMIT 1")
+        except sqlite3.DatabaseError as exc:
+            raise IndexMismatchError(f"{path}: not a readable whyrec store ({exc}); re-run `whyrec index`") from exc
+
+    @staticmethod
+    def write(path: Path, catalogue: Catalogue, units: Sequence[EvidenceUnit]) -> None:
+        """Create a new store file at `path` holding the catalogue and its units (rowids 1..N in order)."""
+        db = sqlite3.connect(path)
+        try:
+            db.executescript(SCHEMA)
+            db.executemany(
+                "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (p.item_id, p.title, p.brand, p.category, p.price, json.dumps(p.specs), json.dumps(p.features),
+                     p.description, catalogue.refs[f"product:{p.item_id}"])
+                    for p in catalogue.products.values()
+                ),
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (r.item_id, r.review_id, r.user_id, r.rating, r.title, r.text, r.time,
+                     catalogue.refs[f"review:{r.item_id}:{r.review_id}"])
+                    for r in catalogue.reviews.values()
+                ),
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO interactions VALUES (?, ?, ?, ?, ?)",
+                ((i.user_id, i.item_id, i.rating, i.time, i.kind) for i in catalogue.interactions.values()),
+            )
+            db.executemany(
+                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (n, u.id, u.item_id, u.user_id, u.kind, u.field, u.text, u.rating, u.source_ref)
+                    for n, u in enumerate(units, start=1)
+                ),
+            )
+            db.commit()
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def product(self, item_id: str) -> Product | None:
+        row = self._db.execute("SELECT * FROM products WHERE item_id = ?", (item_id,)).fetchone()
+        if row is None:
+            return None
+        return Product(
+            item_id=row["item_id"],
+            title=row["title"],
+            brand=row["brand"],
+            category=row["category"],
+            price=row["price"],
+            specs=json.loads(row["specs"]),
+            features=json.loads(row["features"]),
+            description=row["description"],
+        )
+
+    def has_user(self, user_id: str) -> bool:
+        query = "SELECT 1 FROM interactions WHERE user_id = ? UNION SELECT 1 FROM reviews WHERE user_id = ? LIMIT 1"
+        return self._db.execute(query, (user_id, user_id)).fetchone() is not None
+
+    def item_ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT item_id FROM products ORDER BY item_id")]
+
+    def user_ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT DISTINCT user_id FROM interactions ORDER BY user_id")]
+
+    def count_units(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM units").fetchone()[0])
+
+    def units_by_rowid(self, rowids: Iterable[int]) -> dict[int, EvidenceUnit]:
+        ids = list(rowids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE rowid IN ({marks})", ids)
+        return {row["rowid"]: _unit(row) for row in rows}
+
+    def units_by_id(self, unit_ids: Iterable[str]) -> dict[str, EvidenceUnit]:
+        ids = list(unit_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", ids)
+        return {row["id"]: _unit(row) for row in rows}
+
+    def item_unit_rowids(self, item_id: str, exclude_user: str | None = None) -> list[int]:
+        """The item's own units (specs, description, reviews), leaving out one user's review of it."""
+        rows = self._db.execute(
+            "SELECT rowid FROM units WHERE item_id = ? AND kind != 'history' AND (user_id IS NULL OR user_id != ?)",
+            (item_id, exclude_user or ""),
+        )
+        return [row[0] for row in rows]
+
+    def spec_rowids(self, item_id: str, fields: Sequence[str]) -> list[int]:
+        marks = ",".join("?" * len(fields))
+        rows = self._db.execute(
+            f"SELECT rowid FROM units WHERE item_id = ? AND kind = 'spec' AND field IN ({marks}) ORDER BY rowid",
+            (item_id, *fields),
+        )
+        return [row[0] for row in rows]
+
+    def user_rowids(self, user_id: str, kind: str, exclude_item: str | None = None) -> list[int]:
+        """A user's own units of one kind (`history` or `review`), leaving out one item."""
+        rows = self._db.execute(
+            "SELECT rowid FROM units WHERE user_id = ? AND kind = ? AND item_id != ?",
+            (user_id, kind, exclude_item or ""),
+        )
+        return [row[0] for row in rows]

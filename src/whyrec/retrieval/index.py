@@ -1,0 +1,171 @@
+"""Build and open a whyrec index: an SQLite store, a FAISS index and a manifest, in one directory.
+
+A build writes into a temporary sibling directory and swaps it in with renames, so a failed or interrupted build
+leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from whyrec import __version__
+from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
+from whyrec.knowledge import Store, load_catalogue, split_catalogue
+from whyrec.retrieval.embedder import Embedder
+from whyrec.retrieval.faiss_store import FaissIndex
+
+FORMAT_VERSION = 1
+STORE_FILE = "store.sqlite"
+VECTORS_FILE = "vectors.faiss"
+MANIFEST_FILE = "manifest.json"
+
+
+class InputDigest(BaseModel):
+    name: str
+    format: str
+    sha256: str
+
+
+class IndexManifest(BaseModel):
+    format_version: int
+    whyrec_version: str
+    created_at: str
+    embedder: str
+    dim: int
+    count: int
+    catalogue_root: str
+    catalogue_sha256: str
+    inputs: list[InputDigest]
+    index_sha256: str
+    load_report: dict[str, object]
+    build_seconds: float
+
+
+@dataclass
+class KnowledgeIndex:
+    """An opened index: the store, the vectors and the manifest that describes them."""
+
+    path: Path
+    store: Store
+    vectors: FaissIndex
+    manifest: IndexManifest
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Serialise builds into the same directory (two `whyrec explain` runs building the demo index at once)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (out.parent / f".{out.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _swap_in(built: Path, out: Path) -> None:
+    if out.exists():
+        if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_FILE).exists()):
+            raise WhyrecError(f"{out}: exists and is not a whyrec index; refusing to overwrite it")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rename(out, old / "index")
+        os.rename(built, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(built, out)
+
+
+def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = False) -> IndexManifest:
+    """Load `catalogue`, split it into evidence units, embed them and write the index directory `out`."""
+    started = time.perf_counter()
+    loaded = load_catalogue(catalogue, strict=strict)
+    units = split_catalogue(loaded)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        Store.write(work / STORE_FILE, loaded, units)
+        vectors = embedder.embed([u.text for u in units])
+        FaissIndex.build(range(1, len(units) + 1), vectors).save(work / VECTORS_FILE)
+        report = loaded.report
+        manifest = IndexManifest(
+            format_version=FORMAT_VERSION,
+            whyrec_version=__version__,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            embedder=embedder.name,
+            dim=embedder.dim,
+            count=len(units),
+            catalogue_root=str(catalogue.resolve()),
+            catalogue_sha256=loaded.sha256,
+            inputs=[InputDigest(name=i.path.name, format=i.format, sha256=i.sha256) for i in loaded.inputs],
+            index_sha256=_sha256(work / VECTORS_FILE),
+            load_report={
+                "products": len(loaded.products),
+                "reviews": len(loaded.reviews),
+                "interactions": len(loaded.interactions),
+                "lines_read": report.lines_read,
+                "skipped": report.skipped,
+                "problems": report.problems,
+                "notes": report.notes,
+            },
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        (work / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        with _locked(out):
+            _swap_in(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone already when the swap succeeded
+    return manifest
+
+
+def read_manifest(path: Path) -> IndexManifest:
+    manifest_path = path / MANIFEST_FILE
+    if not path.is_dir() or not manifest_path.exists():
+        raise IndexNotFoundError(f"no whyrec index at {path}: build one with `whyrec index CATALOGUE --out {path}`")
+    try:
+        return IndexManifest.model_validate(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise IndexMismatchError(f"{manifest_path}: unreadable manifest; re-run `whyrec index`") from exc
+
+
+def open_index(path: Path, embedder: Embedder) -> KnowledgeIndex:
+    """Open an index built with the same embedder as `embedder`; anything else is told to re-index."""
+    manifest = read_manifest(path)
+    rebuild = f"re-run `whyrec index {manifest.catalogue_root} --out {path}`"
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(f"{path}: index format {manifest.format_version}, expected {FORMAT_VERSION}; {rebuild}")
+    if manifest.embedder != embedder.name or manifest.dim != embedder.dim:
+        raise IndexMismatchError(
+            f"{path}: index was built with embedder {manifest.embedder} ({manifest.dim} dims) but this run uses "
+            f"{embedder.name} ({embedder.dim} dims); {rebuild}"
+        )
+    vectors = FaissIndex.load(path / VECTORS_FILE)
+    store = Store(path / STORE_FILE)
+    if not vectors.count == store.count_units() == manifest.count:
+        store.close()
+        raise IndexMismatchError(f"{path}: vectors, store and manifest disagree on the unit count; {rebuild}")
+    return KnowledgeIndex(path=path, store=store, vectors=vectors, manifest=manifest)

@@ -1,0 +1,117 @@
+"""Evidence for one user–item pair: this item's specs and reviews ranked by what the user cares about, plus the
+user's own history ranked by how close it is to this item. Nothing from other items or other users' histories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from whyrec.errors import UnknownIdError
+from whyrec.retrieval.embedder import Embedder, Vectors
+from whyrec.retrieval.index import KnowledgeIndex
+from whyrec.schema import Evidence, EvidenceUnit
+
+# Every reason may need to say what the item is and what it costs, whatever the user wrote about.
+PINNED_SPEC_FIELDS = ("title", "price", "brand")
+# Weight of relevance against redundancy when picking review sentences (maximal marginal relevance).
+MMR_LAMBDA = 0.7
+
+
+def _mean_direction(vectors: Vectors) -> Vectors | None:
+    if len(vectors) == 0:
+        return None
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm > 0 else None
+
+
+def _suggest(wanted: str, known: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+class PairRetriever:
+    """`for_pair(user, item)`: the evidence a reason for recommending `item` to `user` may rest on."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, k: int = 12, history_k: int = 3):
+        self.index = index
+        self.embedder = embedder
+        self.k = k
+        self.history_k = history_k
+
+    def check_pair(self, user_id: str, item_id: str) -> None:
+        """Raise UnknownIdError for an item or user the catalogue does not hold."""
+        store = self.index.store
+        if store.product(item_id) is None:
+            raise UnknownIdError(f"unknown item {item_id!r}{_suggest(item_id, store.item_ids())}")
+        if not store.has_user(user_id):
+            raise UnknownIdError(f"unknown user {user_id!r}{_suggest(user_id, store.user_ids())}")
+
+    def user_profile(self, user_id: str, exclude_item: str | None = None) -> Vectors | None:
+        """Direction of what the user wrote about: the mean of their review sentences on other items."""
+        rowids = self.index.store.user_rowids(user_id, "review", exclude_item=exclude_item)
+        return _mean_direction(self.index.vectors.vectors(rowids))
+
+    def for_pair(self, user_id: str, item_id: str, question: str | None = None, k: int | None = None) -> list[Evidence]:
+        """Ranked evidence for (user, item). The user's own review of this item is left out: it is not a reason."""
+        self.check_pair(user_id, item_id)
+        k = k or self.k
+        store, vectors = self.index.store, self.index.vectors
+        item_rowids = store.item_unit_rowids(item_id, exclude_user=user_id)
+        history_rowids = store.user_rowids(user_id, "history", exclude_item=item_id)
+
+        query: Vectors | None
+        if question:
+            query = self.embedder.embed([question])[0]
+        else:
+            query = self.user_profile(user_id, exclude_item=item_id)
+        item_direction = _mean_direction(vectors.vectors(store.spec_rowids(item_id, PINNED_SPEC_FIELDS)))
+        if query is None:  # a user with no reviews elsewhere: rank by the item itself
+            query = item_direction
+
+        history_slots = min(self.history_k, len(history_rowids), k // 4)
+        pinned = store.spec_rowids(item_id, PINNED_SPEC_FIELDS)[: max(1, k // 4)]
+        picked: dict[int, float] = {}
+        if query is not None:
+            picked = dict(zip(pinned, (vectors.vectors(pinned) @ query).tolist(), strict=True))
+            rest = k - history_slots - len(picked)
+            candidates = [(r, s) for r, s in vectors.search(query, 4 * rest, among=item_rowids) if r not in picked]
+            texts = store.units_by_rowid(r for r, _ in candidates)
+            picked.update(_diverse(candidates, vectors.vectors([r for r, _ in candidates]), texts, rest))
+        history: list[tuple[int, float]] = []
+        if history_slots and item_direction is not None:
+            history = vectors.search(item_direction, history_slots, among=history_rowids)
+
+        units = store.units_by_rowid([*picked, *(r for r, _ in history)])
+        ranked = sorted(picked.items(), key=lambda pair: -pair[1]) + history
+        return [_evidence(units[rowid], score, rank) for rank, (rowid, score) in enumerate(ranked, start=1)]
+
+
+def _diverse(
+    candidates: list[tuple[int, float]], candidate_vectors: Vectors, units: dict[int, EvidenceUnit], n: int
+) -> list[tuple[int, float]]:
+    """Maximal marginal relevance over the candidates: relevant, but not the same thing said five times."""
+    chosen: list[int] = []
+    seen_texts: set[str] = set()
+    relevance = np.array([score for _, score in candidates], dtype=np.float32)
+    for _ in range(min(n, len(candidates))):
+        best, best_value = -1, -np.inf
+        for i in range(len(candidates)):
+            if i in chosen or units[candidates[i][0]].text.lower().strip(" .!") in seen_texts:
+                continue
+            redundancy = max((float(candidate_vectors[i] @ candidate_vectors[j]) for j in chosen), default=0.0)
+            value = MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy
+            if value > best_value:
+                best, best_value = i, value
+        if best < 0:
+            break
+        chosen.append(best)
+        seen_texts.add(units[candidates[best][0]].text.lower().strip(" .!"))
+    return [candidates[i] for i in chosen]
+
+
+def _evidence(unit: EvidenceUnit, score: float, rank: int) -> Evidence:
+    return Evidence(**unit.model_dump(), score=round(score, 4), rank=rank)

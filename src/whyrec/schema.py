@@ -1,0 +1,125 @@
+"""Typed records shared by every layer. JSON in and out of whyrec has exactly these shapes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Product(Record):
+    item_id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    brand: str | None = None
+    category: str | None = None
+    price: float | None = Field(default=None, ge=0)
+    specs: dict[str, str] = Field(default_factory=dict)
+    features: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class Review(Record):
+    review_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    title: str | None = None
+    text: str = ""
+    time: int | None = Field(default=None, description="Unix seconds.")
+
+
+class Interaction(Record):
+    """A user's past contact with an item (a purchase or a review); the unit of a user's history."""
+
+    user_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    time: int | None = None
+    kind: Literal["review", "purchase"] = "purchase"
+
+
+UnitKind = Literal["spec", "description", "review", "history"]
+Speaker = Literal["seller", "reviewer", "user"]
+
+
+class EvidenceUnit(Record):
+    """The smallest citable piece of evidence, with a stable, readable id (e.g. `B00ABC:rev:A1X:s2`)."""
+
+    id: str
+    item_id: str
+    user_id: str | None = None
+    kind: UnitKind
+    field: str | None = None
+    text: str
+    rating: float | None = Field(default=None, description="The star rating of the review or interaction, if any.")
+    source_ref: str = Field(description="Where the text came from: file:line of the catalogue record.")
+
+
+class Evidence(EvidenceUnit):
+    """An evidence unit as retrieved for one user–item pair."""
+
+    score: float
+    rank: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def speaker(self) -> Speaker:
+        """Whose words these are: the seller's, another reviewer's, or the user's own history."""
+        if self.kind == "history":
+            return "user"
+        return "reviewer" if self.kind == "review" else "seller"
+
+
+class Claim(Record):
+    text: str
+    cites: list[str]
+    span: tuple[int, int] = Field(description="Character offsets of the claim in the reason.")
+
+
+VerdictLabel = Literal["supported", "unsupported", "contradicted", "uncited", "invalid_citation"]
+
+
+class EvidenceSpan(Record):
+    unit_id: str
+    start: int
+    end: int
+
+
+class ClaimVerdict(Record):
+    claim: Claim
+    label: VerdictLabel
+    rule: str = Field(description="Name of the rule that decided the label.")
+    detail: str = ""
+    evidence_spans: list[EvidenceSpan] = Field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        return self.label == "supported"
+
+
+class Manifest(Record):
+    whyrec_version: str
+    composer: str
+    checker: str
+    embedder: str
+    index_sha256: str
+    catalogue_sha256: str
+    k: int
+    evidence_ids: list[str]
+    timings_ms: dict[str, float]
+
+
+class Explanation(Record):
+    user_id: str
+    item_id: str
+    reason: str
+    claims: list[Claim]
+    verdicts: list[ClaimVerdict]
+    evidence: list[Evidence]
+    status: Literal["ok", "partial", "abstained"]
+    manifest: Manifest
