@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from whyrec.knowledge.text import clean_text, format_price, parse_price
+from whyrec.knowledge.text import clean_text, parse_price
 from whyrec.schema import Interaction, Product, Review
 
 RecordKind = Literal["product", "review", "interaction"]
@@ -111,9 +111,7 @@ def _product(
     category = " > ".join(dict.fromkeys(c for c in (clean_text(c) for c in categories) if c)) or None
     price = parse_price(price_raw)
     price_text = clean_text(price_raw) if isinstance(price_raw, str) else ""
-    if price is not None:
-        specs = {"Price": format_price(price), **specs}
-    elif price_text and len(price_text) < 40 and "$" in price_text:  # a range such as "$10.00 - $25.00"
+    if price is None and price_text and len(price_text) < 40 and "$" in price_text:  # a range such as "$10.00 - $25.00"
         specs = {"Price": price_text, **specs}
     paragraphs = [description] if isinstance(description, str) else description
     return Product(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 from whyrec.knowledge.catalogue import Catalogue
-from whyrec.knowledge.text import slug
+from whyrec.knowledge.text import format_price, slug
 from whyrec.schema import EvidenceUnit, Interaction, Product, Review
 
 MIN_SENTENCE_CHARS = 25
@@ -63,6 +63,9 @@ def product_units(product: Product, ref: str) -> Iterator[EvidenceUnit]:
     if product.category:
         yield unit("spec:category", "spec", "category", f"Category: {product.category}")
     used = {"title", "brand", "category"}
+    if product.price is not None:
+        used.add("price")
+        yield unit("spec:price", "spec", "price", f"Price: {format_price(product.price)}")
     for name, value in product.specs.items():
         field = slug(name)
         if field in used:

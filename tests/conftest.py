@@ -1,0 +1,60 @@
+"""Session-scoped real components: MiniLM embeddings and a FAISS index over the bundled demo catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from whyrec.retrieval import KnowledgeIndex, PairRetriever, SentenceTransformerEmbedder, build_index, open_index
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+SHARED = Path(os.environ.get("WHYREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DEMO_PAIRS = [tuple(line.split(",")) for line in (DEMO / "pairs.csv").read_text().split()[1:]]
+
+
+def shared_file(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"shared data not present: {path} (set WHYREC_SHARED_DATA)")
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def demo_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "index"
+    build_index(DEMO, out, embedder)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_index(demo_index_dir: Path, embedder: SentenceTransformerEmbedder) -> Iterator[KnowledgeIndex]:
+    index = open_index(demo_index_dir, embedder)
+    yield index
+    index.close()
+
+
+@pytest.fixture(scope="session")
+def retriever(demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder) -> PairRetriever:
+    return PairRetriever(demo_index, embedder)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real ~/.cache/whyrec."""
+    monkeypatch.setenv("WHYREC_HOME", str(tmp_path / "home"))

@@ -1,0 +1,94 @@
+"""The CLI through Typer's runner: output shapes, exit codes, one-line errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DEMO, DEMO_PAIRS, write_jsonl
+from whyrec.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_prints_reason_with_markers_and_cited_evidence(demo_index_dir: Path) -> None:
+    user, item = DEMO_PAIRS[1]
+    code, out, _ = run("explain", "--user", user, "--item", item, "--index", str(demo_index_dir))
+    assert code == 0
+    assert "Olive Garden Gift Card costs $50.00.[1][2]" in out
+    assert "[1] Olive Garden Gift Card" in out and f"seller · {item}:spec:title" in out
+    assert "checked: " in out
+
+
+def test_explain_json_is_an_explanation_record(demo_index_dir: Path) -> None:
+    user, item = DEMO_PAIRS[0]
+    code, out, _ = run("explain", "--user", user, "--item", item, "--index", str(demo_index_dir), "--json", "--k", "6")
+    assert code == 0
+    record = json.loads(out)
+    assert record["status"] == "ok" and len(record["evidence"]) == 6 and record["manifest"]["k"] == 6
+    assert {"user_id", "item_id", "reason", "claims", "verdicts", "evidence", "manifest"} <= set(record)
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [("--user", "nobody", "unknown user 'nobody'"),
+                                                         ("--item", "B000000000", "unknown item 'B000000000'")])  # fmt: skip
+def test_unknown_ids_exit_2_with_one_line(demo_index_dir: Path, flag: str, value: str, message: str) -> None:
+    user, item = DEMO_PAIRS[0]
+    args = {"--user": user, "--item": item, flag: value}
+    code, out, err = run("explain", *[x for kv in args.items() for x in kv], "--index", str(demo_index_dir))
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and message in err and "Traceback" not in err
+
+
+def test_index_then_explain_on_a_catalogue_of_ones_own(tmp_path: Path) -> None:
+    out_dir = tmp_path / "idx"
+    code, out, _ = run("index", str(DEMO), "--out", str(out_dir), "--embedder", "hashing")
+    assert code == 0 and "Indexed 50 products, 1935 reviews" in out
+    assert (out_dir / "manifest.json").exists() and (out_dir / "vectors.faiss").exists()
+
+
+def test_index_of_missing_catalogue_exits_2(tmp_path: Path) -> None:
+    code, _, err = run("index", str(tmp_path / "nope"), "--out", str(tmp_path / "idx"))
+    assert code == 2 and "nope: no such file or directory" in err and not (tmp_path / "idx").exists()
+
+
+def test_strict_index_names_file_and_line_and_keeps_the_old_index(tmp_path: Path) -> None:
+    catalogue = tmp_path / "cat"
+    shutil.copytree(DEMO, catalogue)
+    out_dir = tmp_path / "idx"
+    assert run("index", str(catalogue), "--out", str(out_dir), "--embedder", "hashing")[0] == 0
+    before = (out_dir / "manifest.json").read_text()
+    write_jsonl(catalogue / "more_reviews.jsonl", [{"reviewerID": "U", "asin": "B00AR51Y5I", "overall": "five"}])
+    code, _, err = run("index", str(catalogue), "--out", str(out_dir), "--embedder", "hashing", "--strict")
+    assert code == 2 and "more_reviews.jsonl:1: field 'overall'" in err and "Traceback" not in err
+    assert (out_dir / "manifest.json").read_text() == before
+    code, _, err = run("index", str(catalogue), "--out", str(out_dir), "--embedder", "hashing")
+    assert code == 0 and "skipped 1 bad lines" in err
+
+
+def test_index_built_with_another_embedder_asks_to_reindex(tmp_path: Path) -> None:
+    assert run("index", str(DEMO), "--out", str(tmp_path / "idx"), "--embedder", "hashing")[0] == 0
+    user, item = DEMO_PAIRS[0]
+    code, _, err = run("explain", "--user", user, "--item", item, "--index", str(tmp_path / "idx"))
+    assert code == 2 and "re-run `whyrec index" in err
+
+
+def test_explain_without_index_builds_the_demo_index_on_first_use_then_reuses_it(
+    demo_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHYREC_HOME", str(tmp_path / "home"))
+    user, item = DEMO_PAIRS[2]
+    code, out, err = run("explain", "--user", user, "--item", item)
+    assert code == 0 and "Building the demo index" in err and "[1]" in out
+    manifest = (tmp_path / "home" / "demo-index" / "manifest.json").read_text()
+    code, _, err = run("explain", "--user", user, "--item", item)
+    assert code == 0 and "Building" not in err
+    assert (tmp_path / "home" / "demo-index" / "manifest.json").read_text() == manifest
