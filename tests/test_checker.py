@@ -6,13 +6,39 @@ from whyrec.checker import CitationChecker
 from whyrec.schema import Claim, Evidence
 
 EVIDENCE = [
-    Evidence(id="P:spec:price", item_id="P", kind="spec", field="price", text="Price: $25.00", source_ref="m:1",
-             score=0.5, rank=1),
-    Evidence(id="P:rev:R1:s1", item_id="P", user_id="R1", kind="review", text="My dad loved the coffee card.",
-             rating=5.0, source_ref="r:1", score=0.4, rank=2),
-    Evidence(id="user:U:hist:Q", item_id="Q", user_id="U", kind="history", text='Reviewed "Tea Card", rated 5/5',
-             rating=5.0, source_ref="r:2", score=0.3, rank=3),
-]  # fmt: skip
+    Evidence(
+        id="P:spec:price",
+        item_id="P",
+        kind="spec",
+        field="price",
+        text="Price: $25.00",
+        source_ref="m:1",
+        score=0.5,
+        rank=1,
+    ),
+    Evidence(
+        id="P:rev:R1:s1",
+        item_id="P",
+        user_id="R1",
+        kind="review",
+        text="My dad loved the coffee card.",
+        rating=5.0,
+        source_ref="r:1",
+        score=0.4,
+        rank=2,
+    ),
+    Evidence(
+        id="user:U:hist:Q",
+        item_id="Q",
+        user_id="U",
+        kind="history",
+        text='Reviewed "Tea Card", rated 5/5',
+        rating=5.0,
+        source_ref="r:2",
+        score=0.3,
+        rank=3,
+    ),
+]
 
 
 def verdict(text: str, cites: list[str]) -> tuple[str, str]:

@@ -38,8 +38,10 @@ def test_explain_json_is_an_explanation_record(demo_index_dir: Path) -> None:
     assert {"user_id", "item_id", "reason", "claims", "verdicts", "evidence", "manifest"} <= set(record)
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [("--user", "nobody", "unknown user 'nobody'"),
-                                                         ("--item", "B000000000", "unknown item 'B000000000'")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--user", "nobody", "unknown user 'nobody'"), ("--item", "B000000000", "unknown item 'B000000000'")],
+)
 def test_unknown_ids_exit_2_with_one_line(demo_index_dir: Path, flag: str, value: str, message: str) -> None:
     user, item = DEMO_PAIRS[0]
     args = {"--user": user, "--item": item, flag: value}

@@ -12,10 +12,23 @@ from conftest import DEMO, shared_file, write_jsonl
 from whyrec.errors import CatalogueError
 from whyrec.knowledge import load_catalogue
 
-REVIEW_2018 = {"reviewerID": "U1", "asin": "P1", "overall": 5.0, "reviewText": "Lovely card for my sister.",
-               "summary": "Five Stars", "unixReviewTime": 1500000000}  # fmt: skip
-META_2018 = {"asin": "P1", "title": "Coffee Gift Card", "brand": "Bean Co", "price": "$25.00",
-             "feature": ["Never expires"], "description": ["<b>Good</b> for coffee."], "category": ["Gift Cards"]}  # fmt: skip
+REVIEW_2018 = {
+    "reviewerID": "U1",
+    "asin": "P1",
+    "overall": 5.0,
+    "reviewText": "Lovely card for my sister.",
+    "summary": "Five Stars",
+    "unixReviewTime": 1500000000,
+}
+META_2018 = {
+    "asin": "P1",
+    "title": "Coffee Gift Card",
+    "brand": "Bean Co",
+    "price": "$25.00",
+    "feature": ["Never expires"],
+    "description": ["<b>Good</b> for coffee."],
+    "category": ["Gift Cards"],
+}
 
 
 def test_demo_catalogue_loads_every_product_and_review() -> None:
@@ -40,15 +53,45 @@ def test_real_amazon_2018_magazines_get_a_plain_title_instead_of_html_scraps() -
 
 
 def test_amazon_2023_rows_map_to_the_same_records(tmp_path: Path) -> None:
-    write_jsonl(tmp_path / "meta_Gift_Cards.jsonl", [{
-        "main_category": "Gift Cards", "title": "Pizza eGift", "average_rating": 4.5, "rating_number": 10,
-        "features": ["Redeem online"], "description": ["Tasty."], "price": 20.0, "images": [], "videos": [],
-        "store": "PizzaCo", "categories": ["Gift Cards", "Restaurants"], "details": {"Weight": "1 oz"},
-        "parent_asin": "B0P", "bought_together": None}])  # fmt: skip
+    write_jsonl(
+        tmp_path / "meta_Gift_Cards.jsonl",
+        [
+            {
+                "main_category": "Gift Cards",
+                "title": "Pizza eGift",
+                "average_rating": 4.5,
+                "rating_number": 10,
+                "features": ["Redeem online"],
+                "description": ["Tasty."],
+                "price": 20.0,
+                "images": [],
+                "videos": [],
+                "store": "PizzaCo",
+                "categories": ["Gift Cards", "Restaurants"],
+                "details": {"Weight": "1 oz"},
+                "parent_asin": "B0P",
+                "bought_together": None,
+            }
+        ],
+    )
     with gzip.open(tmp_path / "Gift_Cards.jsonl.gz", "wt", encoding="utf-8") as handle:
-        handle.write(json.dumps({"rating": 4.0, "title": "Nice", "text": "Great pizza gift.<br />Fast too.",
-                                 "images": [], "asin": "B0X", "parent_asin": "B0P", "user_id": "AG1",
-                                 "timestamp": 1588687728923, "helpful_vote": 0, "verified_purchase": True}) + "\n")  # fmt: skip
+        handle.write(
+            json.dumps(
+                {
+                    "rating": 4.0,
+                    "title": "Nice",
+                    "text": "Great pizza gift.<br />Fast too.",
+                    "images": [],
+                    "asin": "B0X",
+                    "parent_asin": "B0P",
+                    "user_id": "AG1",
+                    "timestamp": 1588687728923,
+                    "helpful_vote": 0,
+                    "verified_purchase": True,
+                }
+            )
+            + "\n"
+        )
     catalogue = load_catalogue(tmp_path)
     product = catalogue.products["B0P"]
     assert (product.brand, product.price, product.specs["Weight"]) == ("PizzaCo", 20.0, "1 oz")

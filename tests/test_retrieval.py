@@ -136,9 +136,13 @@ def test_rebuild_gives_the_same_ids_and_vectors_order(tmp_path: Path) -> None:
 
 
 def test_product_without_reviews_is_explained_from_specs_and_the_users_history(tmp_path: Path) -> None:
-    write_jsonl(tmp_path / "cat" / "products.jsonl", [
-        {"item_id": "A", "title": "Alpha Card", "price": 10, "features": ["Never expires"]},
-        {"item_id": "B", "title": "Beta Card"}])  # fmt: skip
+    write_jsonl(
+        tmp_path / "cat" / "products.jsonl",
+        [
+            {"item_id": "A", "title": "Alpha Card", "price": 10, "features": ["Never expires"]},
+            {"item_id": "B", "title": "Beta Card"},
+        ],
+    )
     write_jsonl(tmp_path / "cat" / "interactions.jsonl", [{"user_id": "u", "item_id": "B"}])
     build_index(tmp_path / "cat", tmp_path / "idx", HashingEmbedder())
     index = open_index(tmp_path / "idx", HashingEmbedder())

@@ -9,7 +9,10 @@ from whyrec.knowledge import load_catalogue, split_catalogue, split_sentences
 
 
 def test_sentences_split_on_end_punctuation_but_not_after_abbreviations() -> None:
-    text = "This card was a great gift for my mother. Dr. Smith said she loved it very much! Shipping was fast and the tin was cute."
+    text = (
+        "This card was a great gift for my mother. Dr. Smith said she loved it very much! "
+        "Shipping was fast and the tin was cute."
+    )
     assert split_sentences(text) == [
         "This card was a great gift for my mother.",
         "Dr. Smith said she loved it very much!",

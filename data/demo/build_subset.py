@@ -41,7 +41,7 @@ def main(src: Path, out: Path) -> None:
         chosen.add(max(sorted(pool), key=lambda a: pool[a]))
 
     out.mkdir(parents=True, exist_ok=True)
-    kept_reviews = [line for line, r in zip(review_lines, reviews) if r["asin"] in chosen]
+    kept_reviews = [line for line, r in zip(review_lines, reviews, strict=False) if r["asin"] in chosen]
     seen: set[str] = set()
     kept_meta = []
     for line in meta_lines:
@@ -65,9 +65,7 @@ def main(src: Path, out: Path) -> None:
             used_items.add(item)
         if len(pairs) == N_PAIRS:
             break
-    (out / "pairs.csv").write_text(
-        "user_id,item_id\n" + "".join(f"{u},{i}\n" for u, i in pairs), encoding="utf-8"
-    )
+    (out / "pairs.csv").write_text("user_id,item_id\n" + "".join(f"{u},{i}\n" for u, i in pairs), encoding="utf-8")
     print(f"{len(kept_meta)} products, {len(kept_reviews)} reviews, {len(complete)} users with whole histories")
 
 

@@ -45,7 +45,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _settings(**overrides: object) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
 
 
 @app.command()
@@ -82,7 +82,9 @@ def index(
 def explain(
     user: Annotated[str, typer.Option("--user", help="User id.")],
     item: Annotated[str, typer.Option("--item", help="Item id of the recommended product.")],
-    index_dir: Annotated[Path | None, typer.Option("--index", help="Index directory (default: the demo index).")] = None,
+    index_dir: Annotated[
+        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
+    ] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve.")] = None,
     question: Annotated[str | None, typer.Option(help="Rank evidence by this question instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation record as JSON.")] = False,

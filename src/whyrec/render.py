@@ -53,7 +53,9 @@ def render_explanation(explanation: Explanation, title: str) -> Group:
             footer.append(Text(f"  dropped ({verdict.label}, {verdict.rule}): {verdict.claim.text}", style="yellow"))
     timing = explanation.manifest.timings_ms.get("total", 0.0)
     footer.append(
-        Text(f"composer {explanation.manifest.composer} · {len(explanation.evidence)} evidence units · "
-             f"{timing:.0f} ms", style="dim")  # fmt: skip
+        Text(
+            f"composer {explanation.manifest.composer} · {len(explanation.evidence)} evidence units · {timing:.0f} ms",
+            style="dim",
+        )
     )
     return Group(header, reason, Text(""), *sources, *footer)

@@ -81,4 +81,3 @@ class Explainer:
             evidence_ids=[e.id for e in evidence],
             timings_ms={stage: round(seconds * 1000, 2) for stage, seconds in timings.items()},
         )
-

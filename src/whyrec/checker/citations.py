@@ -18,12 +18,13 @@ _QUOTE = re.compile(r'"([^"]+)"')
 _ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're)\b", re.I)
 _ABOUT_REVIEWERS = re.compile(r"\b(reviewers?|customers?|buyers?|people)\b", re.I)
 # Words that frame a claim rather than carry its content.
-STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "a an the and or but of to in on for with at by from as is are was were be been it its this that these those "
     "i me my we our you your he she they them their his her has have had do does did so very also just than then "
     "there here which who what when where how all any some more most such not no yes can will would should could "
-    "reviewer reviewers wrote says said seller history costs cost".split()
+    "reviewer reviewers wrote says said seller history costs cost"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def content_words(text: str) -> set[str]:
@@ -44,8 +45,9 @@ class CitationChecker:
         return [self.check_claim(claim, by_id) for claim in claims]
 
     def check_claim(self, claim: Claim, evidence: Mapping[str, Evidence]) -> ClaimVerdict:
-        def verdict(label: VerdictLabel, rule: str, detail: str, spans: list[EvidenceSpan] | None = None,
-                    score: float = 0.0) -> ClaimVerdict:  # fmt: skip
+        def verdict(
+            label: VerdictLabel, rule: str, detail: str, spans: list[EvidenceSpan] | None = None, score: float = 0.0
+        ) -> ClaimVerdict:
             return ClaimVerdict(
                 claim=claim, label=label, rule=rule, detail=detail, evidence_spans=spans or [], score=round(score, 3)
             )
@@ -79,8 +81,13 @@ class CitationChecker:
             EvidenceSpan(unit_id=e.id, start=0, end=len(e.text)) for e in cited if content_words(e.text) & words
         ]
         if coverage >= OVERLAP_THRESHOLD:
-            return verdict("supported", "content_overlap", f"{coverage:.0%} of the claim's content words are cited",
-                           spans, coverage)  # fmt: skip
+            return verdict(
+                "supported",
+                "content_overlap",
+                f"{coverage:.0%} of the claim's content words are cited",
+                spans,
+                coverage,
+            )
         missing_words = ", ".join(sorted(words - cited_words)[:5])
         return verdict("unsupported", "content_overlap", f"not in the cited evidence: {missing_words}", spans, coverage)
 

@@ -48,7 +48,7 @@ class LoadReport:
 def _open_bytes(path: Path) -> io.BufferedIOBase:
     try:
         if path.name.endswith(".gz"):
-            return gzip.open(path, "rb")  # type: ignore[return-value]
+            return gzip.open(path, "rb")
         return path.open("rb")
     except OSError as exc:
         raise CatalogueError(f"cannot read: {exc.strerror or exc}", path) from exc

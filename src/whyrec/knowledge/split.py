@@ -53,9 +53,7 @@ def product_units(product: Product, ref: str) -> Iterator[EvidenceUnit]:
     item = product.item_id
 
     def unit(id_suffix: str, kind: str, field: str | None, text: str) -> EvidenceUnit:
-        return EvidenceUnit(
-            id=f"{item}:{id_suffix}", item_id=item, kind=kind, field=field, text=text, source_ref=ref  # type: ignore[arg-type]
-        )
+        return EvidenceUnit(id=f"{item}:{id_suffix}", item_id=item, kind=kind, field=field, text=text, source_ref=ref)
 
     yield unit("spec:title", "spec", "title", product.title)
     if product.brand:
@@ -125,7 +123,7 @@ def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
             units.extend(review_units(review, catalogue.refs[f"review:{item_id}:{review.review_id}"]))
     for user_id, item_id in sorted(catalogue.interactions):
         interaction = catalogue.interactions[(user_id, item_id)]
-        review = review_by_pair.get((user_id, item_id))
+        own_review = review_by_pair.get((user_id, item_id))
         ref = catalogue.refs[f"interaction:{user_id}:{item_id}"]
-        units.append(history_unit(interaction, catalogue.products[item_id], review, ref))
+        units.append(history_unit(interaction, catalogue.products[item_id], own_review, ref))
     return units

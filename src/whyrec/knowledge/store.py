@@ -72,19 +72,36 @@ class Store:
             db.executemany(
                 "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (p.item_id, p.title, p.brand, p.category, p.price, json.dumps(p.specs), json.dumps(p.features),
-                     p.description, catalogue.refs[f"product:{p.item_id}"])
+                    (
+                        p.item_id,
+                        p.title,
+                        p.brand,
+                        p.category,
+                        p.price,
+                        json.dumps(p.specs),
+                        json.dumps(p.features),
+                        p.description,
+                        catalogue.refs[f"product:{p.item_id}"],
+                    )
                     for p in catalogue.products.values()
                 ),
-            )  # fmt: skip
+            )
             db.executemany(
                 "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (r.item_id, r.review_id, r.user_id, r.rating, r.title, r.text, r.time,
-                     catalogue.refs[f"review:{r.item_id}:{r.review_id}"])
+                    (
+                        r.item_id,
+                        r.review_id,
+                        r.user_id,
+                        r.rating,
+                        r.title,
+                        r.text,
+                        r.time,
+                        catalogue.refs[f"review:{r.item_id}:{r.review_id}"],
+                    )
                     for r in catalogue.reviews.values()
                 ),
-            )  # fmt: skip
+            )
             db.executemany(
                 "INSERT INTO interactions VALUES (?, ?, ?, ?, ?)",
                 ((i.user_id, i.item_id, i.rating, i.time, i.kind) for i in catalogue.interactions.values()),

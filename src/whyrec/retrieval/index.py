@@ -157,7 +157,9 @@ def open_index(path: Path, embedder: Embedder) -> KnowledgeIndex:
     manifest = read_manifest(path)
     rebuild = f"re-run `whyrec index {manifest.catalogue_root} --out {path}`"
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatchError(f"{path}: index format {manifest.format_version}, expected {FORMAT_VERSION}; {rebuild}")
+        raise IndexMismatchError(
+            f"{path}: index format {manifest.format_version}, expected {FORMAT_VERSION}; {rebuild}"
+        )
     if manifest.embedder != embedder.name or manifest.dim != embedder.dim:
         raise IndexMismatchError(
             f"{path}: index was built with embedder {manifest.embedder} ({manifest.dim} dims) but this run uses "

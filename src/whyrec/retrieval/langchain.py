@@ -26,8 +26,16 @@ class EvidenceRetriever(BaseRetriever):
             Document(
                 id=e.id,
                 page_content=e.text,
-                metadata={"id": e.id, "kind": e.kind, "speaker": e.speaker, "score": e.score, "rank": e.rank,
-                          "item_id": e.item_id, "user_id": e.user_id, "source_ref": e.source_ref},
-            )  # fmt: skip
+                metadata={
+                    "id": e.id,
+                    "kind": e.kind,
+                    "speaker": e.speaker,
+                    "score": e.score,
+                    "rank": e.rank,
+                    "item_id": e.item_id,
+                    "user_id": e.user_id,
+                    "source_ref": e.source_ref,
+                },
+            )
             for e in evidence
         ]

@@ -64,10 +64,7 @@ class PairRetriever:
         history_rowids = store.user_rowids(user_id, "history", exclude_item=item_id)
 
         query: Vectors | None
-        if question:
-            query = self.embedder.embed([question])[0]
-        else:
-            query = self.user_profile(user_id, exclude_item=item_id)
+        query = self.embedder.embed([question])[0] if question else self.user_profile(user_id, exclude_item=item_id)
         item_direction = _mean_direction(vectors.vectors(store.spec_rowids(item_id, PINNED_SPEC_FIELDS)))
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
             query = item_direction
