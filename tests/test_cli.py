@@ -94,3 +94,11 @@ def test_explain_without_index_builds_the_demo_index_on_first_use_then_reuses_it
     code, _, err = run("explain", "--user", user, "--item", item)
     assert code == 0 and "Building" not in err
     assert (tmp_path / "home" / "demo-index" / "manifest.json").read_text() == manifest
+
+
+def test_index_refuses_to_replace_a_directory_that_is_not_an_index(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    code, _, err = run("index", str(DEMO), "--out", str(tmp_path / "mine"), "--embedder", "hashing")
+    assert code == 2 and "is not a whyrec index; refusing to overwrite it" in err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -87,10 +87,15 @@ def _locked(out: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _check_replaceable(out: Path) -> None:
+    """Only an index (or an empty directory) may be replaced: never a directory of the user's own files."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_FILE).exists())):
+        raise WhyrecError(f"{out}: exists and is not a whyrec index; refusing to overwrite it")
+
+
 def _swap_in(built: Path, out: Path) -> None:
+    _check_replaceable(out)
     if out.exists():
-        if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_FILE).exists()):
-            raise WhyrecError(f"{out}: exists and is not a whyrec index; refusing to overwrite it")
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
         os.rename(out, old / "index")
         os.rename(built, out)
@@ -102,6 +107,7 @@ def _swap_in(built: Path, out: Path) -> None:
 def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = False) -> IndexManifest:
     """Load `catalogue`, split it into evidence units, embed them and write the index directory `out`."""
     started = time.perf_counter()
+    _check_replaceable(out)  # before the slow part, and again at the swap
     loaded = load_catalogue(catalogue, strict=strict)
     units = split_catalogue(loaded)
     out = out.resolve()
