@@ -65,12 +65,13 @@ class PairRetriever:
 
         query: Vectors | None
         query = self.embedder.embed([question])[0] if question else self.user_profile(user_id, exclude_item=item_id)
-        item_direction = _mean_direction(vectors.vectors(store.spec_rowids(item_id, PINNED_SPEC_FIELDS)))
+        item_facts = store.spec_rowids(item_id, PINNED_SPEC_FIELDS)
+        item_direction = _mean_direction(vectors.vectors(item_facts))
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
             query = item_direction
 
         history_slots = min(self.history_k, len(history_rowids), k // 4)
-        pinned = store.spec_rowids(item_id, PINNED_SPEC_FIELDS)[: max(1, k // 4)]
+        pinned = item_facts[: max(1, k // 4)]
         picked: dict[int, float] = {}
         if query is not None:
             picked = dict(zip(pinned, (vectors.vectors(pinned) @ query).tolist(), strict=True))
