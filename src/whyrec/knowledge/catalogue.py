@@ -50,10 +50,11 @@ def _combined_sha256(files: Iterable[tuple[str, str]]) -> str:
 
 def catalogue_sha256(root: Path) -> str:
     """The digest `load_catalogue(root).sha256` would give, without parsing anything."""
-    return _combined_sha256((path.name, _file_sha256(path)) for path, _ in detect_files(root))
+    return _combined_sha256((path.name, file_sha256(path)) for path, _ in detect_files(root))
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -96,7 +97,7 @@ def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
     pending_reviews: list[tuple[Review, Path, int]] = []
     interactions: list[tuple[Interaction, Path, int]] = []
     for path, fmt in files:
-        catalogue.inputs.append(InputFile(path, fmt.name, _file_sha256(path)))
+        catalogue.inputs.append(InputFile(path, fmt.name, file_sha256(path)))
         for line_no, row in _rows(path, report):
             ref = f"{path.name}:{line_no}"
             try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from whyrec import __version__
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.knowledge import Store, load_catalogue, split_catalogue
+from whyrec.knowledge.catalogue import file_sha256
 from whyrec.retrieval.embedder import Embedder
 from whyrec.retrieval.faiss_store import FaissIndex
 
@@ -65,14 +65,6 @@ class KnowledgeIndex:
 
     def close(self) -> None:
         self.store.close()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -128,7 +120,7 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
             catalogue_root=str(catalogue.resolve()),
             catalogue_sha256=loaded.sha256,
             inputs=[InputDigest(name=i.path.name, format=i.format, sha256=i.sha256) for i in loaded.inputs],
-            index_sha256=_sha256(work / VECTORS_FILE),
+            index_sha256=file_sha256(work / VECTORS_FILE),
             load_report={
                 "products": len(loaded.products),
                 "reviews": len(loaded.reviews),
