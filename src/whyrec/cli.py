@@ -64,17 +64,13 @@ def index(
     manifest = build_index(catalogue, out_dir, make_embedder(settings), strict=settings.strict)
     report = manifest.load_report
     out.print(
-        f"Indexed {report['products']} products, {report['reviews']} reviews, {report['interactions']} interactions "
+        f"Indexed {report.products} products, {report.reviews} reviews, {report.interactions} interactions "
         f"into {manifest.count} evidence units in {manifest.build_seconds:.1f} s → {out_dir}"
     )
-    if report["skipped"]:
-        problems = report["problems"]
-        first = problems[0] if isinstance(problems, list) and problems else ""
-        err.print(f"skipped {report['skipped']} bad lines (first: {first}); use --strict to fail on them")
-    notes = report["notes"]
-    if isinstance(notes, dict):
-        for what, count in sorted(notes.items()):
-            err.print(f"note: {count} {what}")
+    if report.skipped:
+        err.print(f"skipped {report.skipped} bad lines (first: {report.problems[0]}); use --strict to fail on them")
+    for what, count in sorted(report.notes.items()):
+        err.print(f"note: {count} {what}")
 
 
 @app.command()

@@ -39,6 +39,18 @@ class InputDigest(BaseModel):
     sha256: str
 
 
+class LoadSummary(BaseModel):
+    """What the build loaded and what it skipped (the first problems, verbatim)."""
+
+    products: int
+    reviews: int
+    interactions: int
+    lines_read: int
+    skipped: int
+    problems: list[str]
+    notes: dict[str, int]
+
+
 class IndexManifest(BaseModel):
     format_version: int
     whyrec_version: str
@@ -50,7 +62,7 @@ class IndexManifest(BaseModel):
     catalogue_sha256: str
     inputs: list[InputDigest]
     index_sha256: str
-    load_report: dict[str, object]
+    load_report: LoadSummary
     build_seconds: float
 
 
@@ -121,15 +133,15 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
             catalogue_sha256=loaded.sha256,
             inputs=[InputDigest(name=i.path.name, format=i.format, sha256=i.sha256) for i in loaded.inputs],
             index_sha256=file_sha256(work / VECTORS_FILE),
-            load_report={
-                "products": len(loaded.products),
-                "reviews": len(loaded.reviews),
-                "interactions": len(loaded.interactions),
-                "lines_read": report.lines_read,
-                "skipped": report.skipped,
-                "problems": report.problems,
-                "notes": report.notes,
-            },
+            load_report=LoadSummary(
+                products=len(loaded.products),
+                reviews=len(loaded.reviews),
+                interactions=len(loaded.interactions),
+                lines_read=report.lines_read,
+                skipped=report.skipped,
+                problems=report.problems,
+                notes=report.notes,
+            ),
             build_seconds=round(time.perf_counter() - started, 3),
         )
         (work / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
