@@ -66,24 +66,26 @@ class PairRetriever:
         query: Vectors | None
         query = self.embedder.embed([question])[0] if question else self.user_profile(user_id, exclude_item=item_id)
         item_facts = store.spec_rowids(item_id, PINNED_SPEC_FIELDS)
-        item_direction = _mean_direction(vectors.vectors(item_facts))
+        fact_vectors = vectors.vectors(item_facts)
+        item_direction = _mean_direction(fact_vectors)
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
             query = item_direction
 
         history_slots = min(self.history_k, len(history_rowids), k // 4)
         pinned = item_facts[: max(1, k // 4)]
         picked: dict[int, float] = {}
+        units: dict[int, EvidenceUnit] = {}
         if query is not None:
-            picked = dict(zip(pinned, (vectors.vectors(pinned) @ query).tolist(), strict=True))
+            picked = dict(zip(pinned, (fact_vectors[: len(pinned)] @ query).tolist(), strict=True))
             rest = k - history_slots - len(picked)
             candidates = [(r, s) for r, s in vectors.search(query, 4 * rest, among=item_rowids) if r not in picked]
-            texts = store.units_by_rowid(r for r, _ in candidates)
-            picked.update(_diverse(candidates, vectors.vectors([r for r, _ in candidates]), texts, rest))
+            units = store.units_by_rowid(r for r, _ in candidates)
+            picked.update(_diverse(candidates, vectors.vectors([r for r, _ in candidates]), units, rest))
         history: list[tuple[int, float]] = []
         if history_slots and item_direction is not None:
             history = vectors.search(item_direction, history_slots, among=history_rowids)
 
-        units = store.units_by_rowid([*picked, *(r for r, _ in history)])
+        units.update(store.units_by_rowid(r for r in [*picked, *(r for r, _ in history)] if r not in units))
         ranked = sorted(picked.items(), key=lambda pair: -pair[1]) + history
         return [_evidence(units[rowid], score, rank) for rank, (rowid, score) in enumerate(ranked, start=1)]
 
