@@ -79,6 +79,15 @@ def test_claim_about_the_user_must_cite_the_users_own_history() -> None:
     assert verdict('In your history: Reviewed "Tea Card", rated 5/5.', ["user:U:hist:Q"])[0] == "supported"
 
 
+def test_you_inside_a_reviewers_quote_is_the_reviewers_word_not_a_claim_about_the_user() -> None:
+    quote = "the fact you get salad makes it worth it"
+    evidence = [*EVIDENCE, EVIDENCE[1].model_copy(update={"id": "P:rev:R2:s1", "text": f"Honestly {quote}."})]
+    claim = Claim(text=f'A reviewer wrote: "{quote}"', cites=["P:rev:R2:s1"], span=(0, 10))
+    assert CitationChecker().check([claim], evidence)[0].label == "supported"
+    framed = Claim(text=f'You will agree: "{quote}"', cites=["P:rev:R2:s1"], span=(0, 10))
+    assert CitationChecker().check([framed], evidence)[0].rule == "subject_is_user"
+
+
 def test_claim_about_reviewers_must_cite_a_review() -> None:
     assert verdict("Reviewers say it costs $25.00.", ["P:spec:price"]) == ("unsupported", "subject_is_reviewer")
 

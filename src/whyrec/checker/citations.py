@@ -58,10 +58,12 @@ class CitationChecker:
         if missing:
             return verdict("invalid_citation", "citation_valid", f"not evidence retrieved for this pair: {missing[0]}")
         cited = [evidence[c] for c in claim.cites]
+        # What the claim says in its own words; quoted text is the evidence's words, checked by quote_exact.
+        frame = _QUOTE.sub(" ", claim.text)
 
-        if _ABOUT_USER.search(claim.text) and not any(e.speaker == "user" for e in cited):
+        if _ABOUT_USER.search(frame) and not any(e.speaker == "user" for e in cited):
             return verdict("unsupported", "subject_is_user", "a claim about the user must cite the user's own history")
-        if _ABOUT_REVIEWERS.search(claim.text) and not any(e.speaker == "reviewer" for e in cited):
+        if _ABOUT_REVIEWERS.search(frame) and not any(e.speaker == "reviewer" for e in cited):
             return verdict("unsupported", "subject_is_reviewer", "a claim about reviewers must cite a review")
 
         quotes = [q.rstrip("…").strip() for q in _QUOTE.findall(claim.text)]
@@ -72,7 +74,7 @@ class CitationChecker:
                 return verdict("unsupported", "quote_exact", f"quoted text not found in the cited evidence: {quote!r}")
             quote_spans.append(span)
 
-        words = content_words(_QUOTE.sub(" ", claim.text) if quotes else claim.text)
+        words = content_words(frame)
         if not words:
             return verdict("supported", "quote_exact", "every quote is found word for word", quote_spans, 1.0)
         cited_words = set().union(*(content_words(e.text) for e in cited))
