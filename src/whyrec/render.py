@@ -50,12 +50,21 @@ def render_explanation(explanation: Explanation, title: str) -> Group:
     footer = [Text(f"checked: {accepted} of {len(explanation.verdicts)} drafted claims supported", style="dim")]
     for verdict in explanation.verdicts:
         if not verdict.accepted:
-            footer.append(Text(f"  dropped ({verdict.label}, {verdict.rule}): {verdict.claim.text}", style="yellow"))
-    timing = explanation.manifest.timings_ms.get("total", 0.0)
-    footer.append(
-        Text(
-            f"composer {explanation.manifest.composer} · {len(explanation.evidence)} evidence units · {timing:.0f} ms",
-            style="dim",
-        )
-    )
+            what = "rejected" if verdict.attempt == 1 else "rejected on re-ask"
+            footer.append(Text(f"  {what} ({verdict.label}, {verdict.rule}): {verdict.claim.text}", style="yellow"))
+    if explanation.fallback:
+        footer.append(Text(f"fallback: {explanation.fallback}", style="yellow"))
+    footer.append(Text(_provenance(explanation), style="dim"))
     return Group(header, reason, Text(""), *sources, *footer)
+
+
+def _provenance(explanation: Explanation) -> str:
+    manifest = explanation.manifest
+    parts = [f"composer {manifest.composer}"]
+    if manifest.model is not None:
+        run = manifest.model
+        parts.append(f"prompt {run.prompt_version}")
+        parts.append(f"{run.prompt_tokens}+{run.completion_tokens} tokens in {run.calls} call(s)")
+    parts.append(f"{len(explanation.evidence)} evidence units")
+    parts.append(f"{manifest.timings_ms.get('total', 0.0) / 1000:.1f} s")
+    return " · ".join(parts)

@@ -96,13 +96,29 @@ class ClaimVerdict(Record):
     detail: str = ""
     evidence_spans: list[EvidenceSpan] = Field(default_factory=list)
     score: float = 0.0
+    attempt: int = Field(default=1, description="1 for the first draft, 2 for the re-ask after rejections.")
 
     @property
     def accepted(self) -> bool:
         return self.label == "supported"
 
 
+class ModelRun(Record):
+    """The LLM behind a reason: which file, which prompt, which settings, and what the calls cost."""
+
+    name: str
+    sha256: str
+    prompt_version: str
+    settings: dict[str, float | int | str]
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float = Field(description="Wall time inside the model calls.")
+
+
 class Manifest(Record):
+    """How an explanation was made, enough to repeat it: versions, digests, settings, timings per stage."""
+
     whyrec_version: str
     composer: str
     checker: str
@@ -112,6 +128,8 @@ class Manifest(Record):
     k: int
     evidence_ids: list[str]
     timings_ms: dict[str, float]
+    model: ModelRun | None = None
+    evidence_trimmed: int = Field(default=0, description="Evidence units left out to fit the model's context.")
 
 
 class Explanation(Record):
@@ -122,4 +140,5 @@ class Explanation(Record):
     verdicts: list[ClaimVerdict]
     evidence: list[Evidence]
     status: Literal["ok", "partial", "abstained"]
+    fallback: str | None = Field(default=None, description="Why the extractive fallback wrote this reason, if it did.")
     manifest: Manifest

@@ -1,13 +1,14 @@
-"""A draft reason: what a composer (extractive now, an LLM later) hands to the checker."""
+"""A draft reason: what a composer (the LLM, or the extractive fallback) hands to the checker."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from whyrec.schema import Claim, Evidence, Product
+from whyrec.llm.base import ChatMessage, Generation
+from whyrec.schema import Claim, ClaimVerdict, Evidence, ModelRun, Product
 
 
 class DraftClaim(BaseModel):
@@ -15,16 +16,67 @@ class DraftClaim(BaseModel):
     cites: list[str] = Field(default_factory=list)
 
 
+class Usage(BaseModel):
+    """What drafting cost: model calls, tokens, seconds inside the model, evidence trimmed to fit the context."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    trimmed: int = 0
+
+    def add(self, generation: Generation) -> Usage:
+        return Usage(
+            calls=self.calls + 1,
+            prompt_tokens=self.prompt_tokens + generation.prompt_tokens,
+            completion_tokens=self.completion_tokens + generation.completion_tokens,
+            seconds=self.seconds + generation.seconds,
+            trimmed=self.trimmed,
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            seconds=self.seconds + other.seconds,
+            trimmed=max(self.trimmed, other.trimmed),
+        )
+
+
 class Draft(BaseModel):
     claims: list[DraftClaim]
+    usage: Usage = Usage()
+    # The conversation that produced it (ending with the model's answer) and its handle → id map, for a repair.
+    messages: list[ChatMessage] = Field(default_factory=list)
+    handles: dict[str, str] = Field(default_factory=dict)
+
+
+class DraftRequest(BaseModel):
+    """Everything a composer may use for one pair: the item, its ranked evidence, the user's profile, a question."""
+
+    product: Product
+    evidence: list[Evidence]
+    profile: list[str] = Field(default_factory=list)
+    question: str | None = None
 
 
 class Composer(Protocol):
-    """Writes a short reason for recommending `product`, each claim citing the evidence ids it rests on."""
+    """Writes a short reason for recommending an item, each claim citing the evidence ids it rests on."""
 
     name: str
 
-    def compose(self, product: Product, evidence: Sequence[Evidence]) -> Draft: ...
+    def compose(self, request: DraftRequest) -> Draft: ...
+
+    def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
+        """Rewrite the rejected claims (or give none); a composer that cannot returns an empty draft."""
+        ...
+
+    def describe(self, usage: Usage) -> ModelRun | None:
+        """The model behind the draft, for the manifest; None for a composer without one."""
+        ...
 
 
 def place_claims(claims: Sequence[DraftClaim]) -> tuple[str, list[Claim]]:

@@ -1,17 +1,24 @@
-"""The explain loop: retrieve the pair's evidence, compose a draft, check every claim, keep only what is supported."""
+"""The explain loop: retrieve → prompt → generate → check → re-ask once with the rejections → keep what is supported.
+
+Claims the checker rejects are shown to the composer once with the reasons; what is still unsupported is dropped.
+No surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output
+twice) hands the pair to the fallback composer, and the Explanation records why.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from whyrec import __version__
-from whyrec.agent.draft import Composer, place_claims
+from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.checker import CitationChecker
-from whyrec.errors import UnknownIdError
+from whyrec.errors import ModelError, UnknownIdError
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
-from whyrec.schema import Evidence, Explanation, Manifest
+from whyrec.retrieval.profile import ProfileReader
+from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest
 
 
 def abstention(evidence: Sequence[Evidence]) -> str:
@@ -21,42 +28,92 @@ def abstention(evidence: Sequence[Evidence]) -> str:
     return f"Not enough supported evidence to explain this recommendation (evidence found: {listed})."
 
 
+class _Clock:
+    """Wall time per stage, in the order the stages ran."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.mark = self.started
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.mark
+        self.mark = now
+
+    def milliseconds(self) -> dict[str, float]:
+        stages = {**self.stages, "total": time.perf_counter() - self.started}
+        return {stage: round(seconds * 1000, 2) for stage, seconds in stages.items()}
+
+
 class Explainer:
     """`explain(user, item)` → an Explanation whose reason holds only claims the checker accepted."""
 
-    def __init__(self, index: KnowledgeIndex, retriever: PairRetriever, composer: Composer, checker: CitationChecker):
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        retriever: PairRetriever,
+        composer: Composer,
+        checker: CitationChecker,
+        fallback: Composer | None = None,
+    ):
         self.index = index
         self.retriever = retriever
         self.composer = composer
         self.checker = checker
+        self.fallback = fallback
+        self.profiles = ProfileReader(index.store)
 
     def explain(self, user_id: str, item_id: str, question: str | None = None, k: int | None = None) -> Explanation:
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
+        clock = _Clock()
         evidence = self.retriever.for_pair(user_id, item_id, question=question, k=k)
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
             raise UnknownIdError(f"unknown item {item_id!r}")
-        timings["retrieve"] = time.perf_counter() - started
+        profile = self.profiles.aspects(user_id, exclude_item=item_id)
+        request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
+        clock.lap("retrieve")
 
-        mark = time.perf_counter()
-        draft = self.composer.compose(product, evidence)
-        _, drafted = place_claims(draft.claims)
-        timings["compose"] = time.perf_counter() - mark
+        composer, fallback_reason = self.composer, None
+        if not evidence:  # nothing to rest a claim on: abstain without asking anyone to invent one
+            draft = Draft(claims=[])
+        else:
+            try:
+                draft = composer.compose(request)
+            except ModelError as exc:
+                if self.fallback is None:
+                    raise
+                composer, fallback_reason = self.fallback, str(exc)
+                draft = composer.compose(request)
+        clock.lap("generate")
 
-        mark = time.perf_counter()
-        verdicts = self.checker.check(drafted, evidence)
-        timings["check"] = time.perf_counter() - mark
+        verdicts = self._check(draft.claims, evidence, attempt=1)
+        clock.lap("check")
+        kept = [claim for claim, verdict in zip(draft.claims, verdicts, strict=True) if verdict.accepted]
+        rejected = [v for v in verdicts if not v.accepted]
+        usage, repaired = draft.usage, 0
+        if rejected:
+            try:
+                repair = composer.repair(request, draft, rejected)
+            except ModelError as exc:  # the first draft's supported claims still stand
+                repair, fallback_reason = Draft(claims=[]), fallback_reason or f"re-ask failed: {exc}"
+            clock.lap("repair")
+            usage = usage + repair.usage
+            second = self._check(repair.claims, evidence, attempt=2)
+            clock.lap("check")
+            texts = {c.text.lower() for c in kept}
+            for claim, verdict in zip(repair.claims, second, strict=True):
+                if verdict.accepted and claim.text.lower() not in texts:
+                    kept.append(claim)
+                    texts.add(claim.text.lower())
+                    repaired += 1
+            verdicts += second
 
-        kept = [draft.claims[n] for n, v in enumerate(verdicts) if v.accepted]
         reason, claims = place_claims(kept)
-        # Accepted verdicts point at the claim as it stands in the final reason; rejected ones keep their draft span.
-        final = iter(claims)
-        verdicts = [v.model_copy(update={"claim": next(final)}) if v.accepted else v for v in verdicts]
-        status = "ok" if kept and len(kept) == len(drafted) else "partial" if kept else "abstained"
+        verdicts = _point_at_final(verdicts, claims)
+        status = "abstained" if not kept else "ok" if repaired >= len(rejected) else "partial"
         if not kept:
             reason = abstention(evidence)
-        timings["total"] = time.perf_counter() - started
         return Explanation(
             user_id=user_id,
             item_id=item_id,
@@ -65,19 +122,46 @@ class Explainer:
             verdicts=verdicts,
             evidence=list(evidence),
             status=status,
-            manifest=self._manifest(evidence, timings, k),
+            fallback=fallback_reason,
+            manifest=self._manifest(composer, usage, evidence, clock, k),
         )
 
-    def _manifest(self, evidence: Sequence[Evidence], timings: dict[str, float], k: int | None) -> Manifest:
+    def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:
+        _, placed = place_claims(claims)
+        verdicts = self.checker.check(placed, evidence)
+        return [v.model_copy(update={"attempt": attempt}) for v in verdicts]
+
+    def _manifest(
+        self, composer: Composer, usage: Usage, evidence: Sequence[Evidence], clock: _Clock, k: int | None
+    ) -> Manifest:
         index = self.index.manifest
         return Manifest(
             whyrec_version=__version__,
-            composer=self.composer.name,
+            composer=composer.name,
             checker=self.checker.name,
             embedder=index.embedder,
             index_sha256=index.index_sha256,
             catalogue_sha256=index.catalogue_sha256,
             k=k or self.retriever.k,
             evidence_ids=[e.id for e in evidence],
-            timings_ms={stage: round(seconds * 1000, 2) for stage, seconds in timings.items()},
+            timings_ms=clock.milliseconds(),
+            model=composer.describe(usage),
+            evidence_trimmed=usage.trimmed,
         )
+
+    def as_runnable(self) -> Any:
+        """This pipeline as a LangChain Runnable: {"user_id", "item_id", "question"?, "k"?} → Explanation."""
+        from whyrec.agent.runnable import explain_runnable
+
+        return explain_runnable(self)
+
+
+def _point_at_final(verdicts: list[ClaimVerdict], claims: Sequence[Claim]) -> list[ClaimVerdict]:
+    """Accepted verdicts point at their claim as it stands in the final reason; rejected ones keep their draft span."""
+    final = {claim.text.lower(): claim for claim in claims}
+    return [
+        v.model_copy(update={"claim": final[v.claim.text.lower()]})
+        if v.accepted and v.claim.text.lower() in final
+        else v
+        for v in verdicts
+    ]

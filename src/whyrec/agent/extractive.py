@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from whyrec.agent.draft import Draft, DraftClaim
-from whyrec.schema import Evidence, Product
+from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
+from whyrec.schema import ClaimVerdict, Evidence, ModelRun, Product
 
 MAX_QUOTE_CHARS = 160
 MIN_QUOTE_WORDS = 5
@@ -29,7 +29,8 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def compose(self, product: Product, evidence: Sequence[Evidence]) -> Draft:
+    def compose(self, request: DraftRequest) -> Draft:
+        product, evidence = request.product, request.evidence
         by_field = {e.field: e for e in evidence if e.kind == "spec" and e.field}
         claims: list[DraftClaim] = []
         if fact := self._item_fact(product, by_field):
@@ -46,6 +47,12 @@ class ExtractiveComposer:
         if len(claims) < 2 and seller:  # thin evidence: let the seller's own words make the second sentence
             claims.append(DraftClaim(text=f'The seller says: "{_quote(seller[0].text)}"', cites=[seller[0].id]))
         return Draft(claims=claims[:4])
+
+    def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
+        return Draft(claims=[])  # it quotes; a quote the checker rejects has no better wording
+
+    def describe(self, usage: Usage) -> ModelRun | None:
+        return None
 
     @staticmethod
     def _item_fact(product: Product, by_field: dict[str, Evidence]) -> DraftClaim | None:

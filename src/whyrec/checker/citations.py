@@ -10,25 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from whyrec.knowledge.text import content_words
 from whyrec.schema import Claim, ClaimVerdict, Evidence, EvidenceSpan, VerdictLabel
 
 OVERLAP_THRESHOLD = 0.6
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _QUOTE = re.compile(r'"([^"]+)"')
 _ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're)\b", re.I)
 _ABOUT_REVIEWERS = re.compile(r"\b(reviewers?|customers?|buyers?|people)\b", re.I)
-# Words that frame a claim rather than carry its content.
-_STOPWORD_TEXT = (
-    "a an the and or but of to in on for with at by from as is are was were be been it its this that these those "
-    "i me my we our you your he she they them their his her has have had do does did so very also just than then "
-    "there here which who what when where how all any some more most such not no yes can will would should could "
-    "reviewer reviewers wrote says said seller history costs cost"
-)
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
 
 
 def _normalise(text: str) -> str:

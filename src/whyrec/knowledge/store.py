@@ -172,6 +172,10 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    def unit_texts(self, kind: str) -> list[str]:
+        """The text of every unit of one kind."""
+        return [row[0] for row in self._db.execute("SELECT text FROM units WHERE kind = ?", (kind,))]
+
     def user_rowids(self, user_id: str, kind: str, exclude_item: str | None = None) -> list[int]:
         """A user's own units of one kind (`history` or `review`), leaving out one item."""
         rows = self._db.execute(

@@ -1,0 +1,153 @@
+"""The LLM composer: a prompt with the pair's evidence in, schema-bound JSON out, citations mapped to stable ids.
+
+The JSON schema makes every citation one of this pair's evidence handles (an `enum`), so the model cannot cite
+what was not retrieved; it caps the number of claims and the length of each. Evidence that does not fit the context
+is trimmed from the lowest rank up. Output that does not parse is asked for once more, then a ModelError lets the
+explain loop fall back to the extractive composer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
+from whyrec.errors import ModelError
+from whyrec.llm.base import LLM, ChatMessage
+from whyrec.prompts import ExplainPrompt, handles_for
+from whyrec.schema import ClaimVerdict, Evidence, ModelRun
+
+MAX_CLAIMS = 3
+MAX_CLAIM_CHARS = 200  # a guard: the prompt asks for short claims; maxLength cuts mid-word when it binds
+MAX_CITES = 2
+
+
+def claims_schema(handles: Sequence[str], max_claims: int = MAX_CLAIMS) -> dict[str, Any]:
+    """`{"claims": [{"cites": [handle, …], "text": "…"}]}` with the handles as an enum. Kept simple so that
+    llama.cpp's grammar converter takes it (it silently drops a schema it cannot convert)."""
+    return {
+        "type": "object",
+        "properties": {
+            "claims": {
+                "type": "array",
+                "minItems": 0,
+                "maxItems": max_claims,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "cites": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_CITES,
+                            "items": {"type": "string", "enum": list(handles)},
+                        },
+                        "text": {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM_CHARS},
+                    },
+                    "required": ["cites", "text"],
+                },
+            }
+        },
+        "required": ["claims"],
+    }
+
+
+class _AnswerClaim(BaseModel):
+    cites: list[str] = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class _Answer(BaseModel):
+    claims: list[_AnswerClaim]
+
+
+def parse_answer(text: str, handles: dict[str, str]) -> list[DraftClaim]:
+    """The model's JSON → draft claims citing stable ids. Raises ValueError naming what is wrong."""
+    try:
+        answer = _Answer.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ValueError(f"not the JSON the schema asks for: {str(exc).splitlines()[0]}") from exc
+    claims = []
+    for claim in answer.claims:
+        unknown = [c for c in claim.cites if c not in handles]
+        if unknown:
+            raise ValueError(f"cites {unknown[0]!r}, which is not one of the evidence handles")
+        cites = list(dict.fromkeys(handles[c] for c in claim.cites))
+        claims.append(DraftClaim(text=" ".join(claim.text.split()), cites=cites))
+    return claims
+
+
+class LLMComposer:
+    """Composer backed by an LLM: `compose` drafts, `repair` rewrites the claims the checker rejected."""
+
+    def __init__(self, llm: LLM, prompt: ExplainPrompt, max_tokens: int = 256, max_claims: int = MAX_CLAIMS):
+        self.llm = llm
+        self.prompt = prompt
+        self.max_tokens = max_tokens
+        self.max_claims = max_claims
+        self.name = f"llm:{llm.name}"
+
+    def describe(self, usage: Usage) -> ModelRun:
+        """What produced a reason: the model file, prompt version and sampling settings, and what it cost."""
+        return ModelRun(
+            name=self.llm.name,
+            sha256=self.llm.sha256,
+            prompt_version=self.prompt.version,
+            settings=self.llm.settings(),
+            calls=usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            seconds=round(usage.seconds, 3),
+        )
+
+    def fit(self, request: DraftRequest) -> tuple[list[ChatMessage], list[Evidence]]:
+        """The messages for this request, with the lowest-ranked evidence left out until they fit the context."""
+        evidence = sorted(request.evidence, key=lambda e: e.rank)
+        budget = self.llm.n_ctx - self.max_tokens
+        while True:
+            messages = self.prompt.messages(request.product.title, request.profile, request.question, evidence)
+            if self.llm.count_tokens(messages) <= budget:
+                return messages, evidence
+            if not evidence:
+                raise ModelError(
+                    f"the prompt does not fit a context of {self.llm.n_ctx} tokens even without evidence; "
+                    "raise WHYREC_N_CTX"
+                )
+            evidence = evidence[:-1]
+
+    def compose(self, request: DraftRequest) -> Draft:
+        messages, evidence = self.fit(request)
+        return self._generate(messages, handles_for(evidence), Usage(trimmed=len(request.evidence) - len(evidence)))
+
+    def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
+        """Ask once more, showing the model its answer and why each rejected claim failed."""
+        if not draft.messages:
+            return Draft(claims=[])
+        lines = [f'- "{v.claim.text}": {v.detail} ({v.label})' for v in rejected]
+        messages = self.prompt.repair_messages(draft.messages[:-1], draft.messages[-1]["content"], lines)
+        return self._generate(messages, draft.handles, Usage(), max_claims=len(rejected))
+
+    def _generate(
+        self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int | None = None
+    ) -> Draft:
+        schema = claims_schema(list(handles), max_claims or self.max_claims)
+        max_tokens, problem = self.max_tokens, ""
+        for _attempt in range(2):
+            asked = messages if not problem else [*messages, _retry_note(problem)]
+            generation = self.llm.chat(asked, schema, max_tokens)
+            usage = usage.add(generation)
+            try:
+                claims = parse_answer(generation.text, handles)
+            except ValueError as exc:
+                problem = str(exc) if generation.finish_reason != "length" else "the answer was cut off: be shorter"
+                max_tokens *= 2  # a cut-off answer needs room; a malformed one gets a different prompt
+                continue
+            answered = [*messages, ChatMessage(role="assistant", content=generation.text)]
+            return Draft(claims=claims, usage=usage, messages=answered, handles=handles)
+        raise ModelError(f"{self.llm.name} gave no usable answer twice ({problem})")
+
+
+def _retry_note(problem: str) -> ChatMessage:
+    return ChatMessage(role="user", content=f"Your answer could not be used ({problem}). Answer with JSON only.")

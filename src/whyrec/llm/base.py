@@ -1,0 +1,52 @@
+"""The seam between whyrec and a language model: chat messages in, schema-bound JSON text out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+from typing_extensions import TypedDict
+
+from pydantic import BaseModel
+
+
+class ChatMessage(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+JsonSchema = Mapping[str, Any]
+
+
+class Generation(BaseModel):
+    """One model call: the text it produced and what it cost."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+class LLM(Protocol):
+    """A chat model whose output is constrained to a JSON schema. `LlamaCppLLM` is real, `FakeLLM` is for tests."""
+
+    name: str
+    n_ctx: int
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the model file (resolving the model if need be)."""
+        ...
+
+    def settings(self) -> dict[str, float | int | str]:
+        """The knobs that shape its output and speed (context, threads, GPU layers, temperature, seed)."""
+        ...
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Prompt tokens these messages take, chat template included (an upper bound is fine)."""
+        ...
+
+    def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
+        """Generate one reply; its text must be JSON that validates against `schema`. Raises ModelError."""
+        ...
