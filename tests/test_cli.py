@@ -15,6 +15,12 @@ from whyrec.cli import app
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def extractive_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the CLI's shape; the LLM path has its own tests below and in test_llm_explain.py."""
+    monkeypatch.setenv("WHYREC_COMPOSER", "extractive")
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr

@@ -89,24 +89,20 @@ class Explainer:
 
         verdicts = self._check(draft.claims, evidence, attempt=1)
         clock.lap("check")
-        kept = [claim for claim, verdict in zip(draft.claims, verdicts, strict=True) if verdict.accepted]
+        kept: list[DraftClaim] = []
+        _keep_supported(kept, draft.claims, verdicts)
         rejected = [v for v in verdicts if not v.accepted]
         usage, repaired = draft.usage, 0
         if rejected:
             try:
                 repair = composer.repair(request, draft, rejected)
-            except ModelError as exc:  # the first draft's supported claims still stand
-                repair, fallback_reason = Draft(claims=[]), fallback_reason or f"re-ask failed: {exc}"
+            except ModelError:  # the first draft's supported claims still stand; the rejected ones are dropped
+                repair = Draft(claims=[])
             clock.lap("repair")
             usage = usage + repair.usage
             second = self._check(repair.claims, evidence, attempt=2)
             clock.lap("check")
-            texts = {c.text.lower() for c in kept}
-            for claim, verdict in zip(repair.claims, second, strict=True):
-                if verdict.accepted and claim.text.lower() not in texts:
-                    kept.append(claim)
-                    texts.add(claim.text.lower())
-                    repaired += 1
+            repaired = _keep_supported(kept, repair.claims, second)
             verdicts += second
 
         reason, claims = place_claims(kept)
@@ -154,6 +150,17 @@ class Explainer:
         from whyrec.agent.runnable import explain_runnable
 
         return explain_runnable(self)
+
+
+def _keep_supported(kept: list[DraftClaim], claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict]) -> int:
+    """Add the supported claims that say something new to `kept`; return how many were added."""
+    seen = {claim.text.lower() for claim in kept}
+    before = len(kept)
+    for claim, verdict in zip(claims, verdicts, strict=True):
+        if verdict.accepted and claim.text.lower() not in seen:
+            kept.append(claim)
+            seen.add(claim.text.lower())
+    return len(kept) - before
 
 
 def _point_at_final(verdicts: list[ClaimVerdict], claims: Sequence[Claim]) -> list[ClaimVerdict]:

@@ -62,7 +62,12 @@ class CitationChecker:
                 return verdict("unsupported", "quote_exact", f"quoted text not found in the cited evidence: {quote!r}")
             quote_spans.append(span)
 
+        # Naming the item ("The Olive Garden Gift Card is a great Christmas gift") says which item is meant; it is not
+        # a claim, so the title's words need no support, unless the claim says nothing else.
+        title = next((e for e in evidence.values() if e.field == "title" and e.kind == "spec"), None)
         words = content_words(frame)
+        if title is not None and words - content_words(title.text):
+            words -= content_words(title.text)
         if not words:
             return verdict("supported", "quote_exact", "every quote is found word for word", quote_spans, 1.0)
         cited_words = set().union(*(content_words(e.text) for e in cited))
