@@ -108,3 +108,54 @@ def test_index_refuses_to_replace_a_directory_that_is_not_an_index(tmp_path: Pat
     code, _, err = run("index", str(DEMO), "--out", str(tmp_path / "mine"), "--embedder", "hashing")
     assert code == 2 and "is not a whyrec index; refusing to overwrite it" in err
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_models_lists_the_three_packaged_models_and_their_state() -> None:
+    code, out, _ = run("models")
+    assert code == 0
+    for name in ("qwen2.5-1.5b", "qwen2.5-0.5b", "smollm2-135m"):
+        assert name in out
+    assert "1,117 MB" in out and "whyrec models install NAME" in out
+
+
+def test_explain_with_the_real_tiny_model_records_it_in_the_manifest(
+    demo_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHYREC_COMPOSER", "llm")
+    user, item = DEMO_PAIRS[1]
+    args = ("explain", "--user", user, "--item", item, "--index", str(demo_index_dir), "--model", "smollm2-135m")
+    code, out, _ = run(*args, "--json")
+    assert code == 0
+    record = json.loads(out)
+    if record["fallback"] is None:  # the tiny model may fail twice at JSON; then the fallback says so
+        model = record["manifest"]["model"]
+        assert model["name"] == "smollm2-135m" and model["prompt_version"] == "explain-v1"
+        assert model["sha256"].startswith("b179c952") and model["settings"]["seed"] == 0
+    retrieved = {e["id"] for e in record["evidence"]}
+    assert all(set(c["cites"]) <= retrieved for c in record["claims"])
+
+
+def test_a_missing_model_file_falls_back_and_says_so(demo_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHYREC_COMPOSER", "llm")
+    user, item = DEMO_PAIRS[1]
+    args = ("explain", "--user", user, "--item", item, "--index", str(demo_index_dir), "--model", "/nope/m.gguf")
+    code, out, _ = run(*args)
+    assert code == 0 and "fallback: /nope/m.gguf: model file not found" in out
+    assert "composer extractive" in out
+
+
+def test_without_fallback_a_missing_model_is_a_one_line_error(
+    demo_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHYREC_COMPOSER", "llm")
+    monkeypatch.setenv("WHYREC_FALLBACK", "false")
+    user, item = DEMO_PAIRS[1]
+    args = ("explain", "--user", user, "--item", item, "--index", str(demo_index_dir), "--model", "/nope/m.gguf")
+    code, out, err = run(*args)
+    assert code == 2 and out == "" and err.strip() == "error: /nope/m.gguf: model file not found"
+
+
+def test_a_bad_setting_is_a_one_line_error(demo_index_dir: Path) -> None:
+    user, item = DEMO_PAIRS[1]
+    code, _, err = run("explain", "--user", user, "--item", item, "--composer", "magic")
+    assert code == 2 and "setting 'composer'" in err and "Traceback" not in err

@@ -46,7 +46,15 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _settings(**overrides: object) -> Settings:
-    return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment, with the options given on the command line on top."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise WhyrecError(f"setting {field!r}: {problem['msg']} (got {problem.get('input')!r})") from None
 
 
 @app.callback()

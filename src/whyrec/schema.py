@@ -111,6 +111,7 @@ class ModelRun(Record):
     prompt_version: str
     settings: dict[str, float | int | str]
     calls: int
+    unparsed: int = Field(default=0, description="Calls whose output did not parse (each was asked again).")
     prompt_tokens: int
     completion_tokens: int
     seconds: float = Field(description="Wall time inside the model calls.")

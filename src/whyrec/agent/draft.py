@@ -26,14 +26,16 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     trimmed: int = 0
+    unparsed: int = Field(default=0, description="Calls whose output was not the JSON the schema asks for.")
 
-    def add(self, generation: Generation) -> Usage:
+    def add(self, generation: Generation, parsed: bool = True) -> Usage:
         return Usage(
             calls=self.calls + 1,
             prompt_tokens=self.prompt_tokens + generation.prompt_tokens,
             completion_tokens=self.completion_tokens + generation.completion_tokens,
             seconds=self.seconds + generation.seconds,
             trimmed=self.trimmed,
+            unparsed=self.unparsed + (not parsed),
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -43,6 +45,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             seconds=self.seconds + other.seconds,
             trimmed=max(self.trimmed, other.trimmed),
+            unparsed=self.unparsed + other.unparsed,
         )
 
 

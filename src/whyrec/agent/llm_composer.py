@@ -97,6 +97,7 @@ class LLMComposer:
             prompt_version=self.prompt.version,
             settings=self.llm.settings(),
             calls=usage.calls,
+            unparsed=usage.unparsed,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             seconds=round(usage.seconds, 3),
@@ -137,13 +138,14 @@ class LLMComposer:
         for _attempt in range(2):
             asked = messages if not problem else [*messages, _retry_note(problem)]
             generation = self.llm.chat(asked, schema, max_tokens)
-            usage = usage.add(generation)
             try:
                 claims = parse_answer(generation.text, handles)
             except ValueError as exc:
+                usage = usage.add(generation, parsed=False)
                 problem = str(exc) if generation.finish_reason != "length" else "the answer was cut off: be shorter"
                 max_tokens *= 2  # a cut-off answer needs room; a malformed one gets a different prompt
                 continue
+            usage = usage.add(generation)
             answered = [*messages, ChatMessage(role="assistant", content=generation.text)]
             return Draft(claims=claims, usage=usage, messages=answered, handles=handles)
         raise ModelError(f"{self.llm.name} gave no usable answer twice ({problem})")
