@@ -7,7 +7,8 @@ prompt prefix from the call before (whyrec runs all pairs, then the baseline run
 
 Pairs: users with at least three interactions in the demo catalogue, their most recent item, first N by user id.
 
-Run: .venv/bin/python benchmarks/explain.py [--models qwen2.5-1.5b qwen2.5-0.5b] [--pairs 20]
+Run: .venv/bin/python benchmarks/explain.py [--models qwen2.5-1.5b qwen2.5-0.5b] [--pairs 20] [--k 12]
+     [--max-claims 3] [--out benchmarks/results/explain.json]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from whyrec.prompts import handles_for, load_prompt
 
 
 def demo_pairs(store: Store, n: int) -> list[tuple[str, str]]:
-    rows = store._db.execute(  # noqa: SLF001 - a benchmark may read the store directly
+    rows = store._db.execute(
         "SELECT user_id, item_id FROM interactions WHERE user_id IN "
         "(SELECT user_id FROM interactions GROUP BY user_id HAVING COUNT(*) >= 3) "
         "ORDER BY user_id, time DESC, item_id"
@@ -47,8 +48,8 @@ def share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def bench_model(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    settings = Settings(model=model, fallback=False)
+def bench_model(model: str, pairs: list[tuple[str, str]], k: int, max_claims: int) -> dict[str, Any]:
+    settings = Settings(model=model, fallback=False, k=k, max_claims=max_claims)
     llm = make_llm(settings)
     explainer = make_explainer(settings, llm=llm)
     explainer.explain(*pairs[0])  # load the model and cache the static prefix: startup is not per-explanation cost
@@ -76,7 +77,9 @@ def bench_model(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         product = explainer.index.store.product(item)
         evidence = explanation.evidence
         profile = explainer.profiles.aspects(user, exclude_item=item)
-        prompts.append((composer.prompt.messages(product.title if product else item, profile, None, evidence), evidence))
+        prompts.append(
+            (composer.prompt.messages(product.title if product else item, profile, None, evidence), evidence)
+        )
 
     raw_seconds, raw_completion, raw_parsed, raw_valid, raw_claims = [], 0, 0, 0, 0
     for messages, evidence in prompts:
@@ -109,6 +112,8 @@ def bench_model(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         "sha256": llm.sha256,
         "prompt_version": load_prompt(settings.prompt).version,
         "pairs": len(pairs),
+        "k": k,
+        "max_claims": max_claims,
         "whyrec": {
             "p50_s": round(statistics.median(seconds), 2),
             "p95_s": round(percentile(seconds, 0.95), 2),
@@ -137,16 +142,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["qwen2.5-1.5b", "qwen2.5-0.5b"])
     parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--k", type=int, default=Settings().k, help="evidence units per pair")
+    parser.add_argument("--max-claims", type=int, default=Settings().max_claims)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/explain.json"))
     args = parser.parse_args()
 
     explainer = make_explainer(Settings(composer="extractive"))
     pairs = demo_pairs(explainer.index.store, args.pairs)
-    results = [bench_model(model, pairs) for model in args.models]
+    results = [bench_model(model, pairs, args.k, args.max_claims) for model in args.models]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 
-    print("| model | p50 s | p95 s | tok/s | outside LLM | JSON ok | cites valid | accepted | raw p50 s | raw JSON ok |")
+    print(
+        "| model | p50 s | p95 s | tok/s | outside LLM | JSON ok | cites valid | accepted | raw p50 s | raw JSON ok |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         w, raw = r["whyrec"], r["raw_llama_cpp"]
@@ -156,7 +165,7 @@ def main() -> None:
             f"| {w['accepted_first_draft']:.0%} first, {w['accepted_all_rounds']:.0%} all | {raw['p50_s']} "
             f"| {raw['json_parse_success']:.0%} (cites valid {raw['citation_validity']:.0%}) |"
         )
-    print(f"pairs: {len(pairs)}; results: {args.out}")
+    print(f"pairs: {len(pairs)}, k={args.k}, max claims={args.max_claims}; results: {args.out}")
 
 
 if __name__ == "__main__":

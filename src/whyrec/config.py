@@ -40,7 +40,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path.home() / ".cache" / "whyrec", description="Cache dir: demo index, models.")
     index: Path | None = Field(default=None, description="Index directory; default: the demo index under `home`.")
-    k: int = Field(default=12, ge=1, le=100, description="Evidence units retrieved per pair.")
+    k: int = Field(default=8, ge=1, le=100, description="Evidence units retrieved per pair.")
     history_k: int = Field(default=3, ge=0, le=20, description="How many of those may be the user's own history.")
     embedder: str = Field(default="all-MiniLM-L6-v2", description="`all-MiniLM-L6-v2` or `hashing` (tests).")
     embed_batch_size: int = Field(default=64, ge=1)
@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default_factory=physical_cores, ge=1, description="llama.cpp threads.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="0 is greedy and deterministic.")
     seed: int = Field(default=0, ge=0)
+    max_claims: int = Field(default=2, ge=1, le=5, description="Claims the model may write per reason.")
     max_tokens: int = Field(default=256, ge=32, le=4096, description="Generated tokens per model call.")
 
     @property

@@ -79,7 +79,10 @@ def make_llm(settings: Settings) -> LlamaCppLLM:
 def make_composer(settings: Settings, llm: LLM | None = None) -> Composer:
     if settings.composer == "extractive":
         return ExtractiveComposer()
-    return LLMComposer(llm or make_llm(settings), load_prompt(settings.prompt), max_tokens=settings.max_tokens)
+    prompt = load_prompt(settings.prompt)
+    return LLMComposer(
+        llm or make_llm(settings), prompt, max_tokens=settings.max_tokens, max_claims=settings.max_claims
+    )
 
 
 def make_explainer(settings: Settings, llm: LLM | None = None) -> Explainer:

@@ -65,7 +65,9 @@ class PairRetriever:
 
         query: Vectors | None
         query = self.embedder.embed([question])[0] if question else self.user_profile(user_id, exclude_item=item_id)
-        item_facts = store.spec_rowids(item_id, PINNED_SPEC_FIELDS)
+        facts = store.units_by_rowid(store.spec_rowids(item_id, PINNED_SPEC_FIELDS))
+        # In PINNED_SPEC_FIELDS order: with a small k, the price matters more than the brand.
+        item_facts = sorted(facts, key=lambda rowid: PINNED_SPEC_FIELDS.index(facts[rowid].field or ""))
         fact_vectors = vectors.vectors(item_facts)
         item_direction = _mean_direction(fact_vectors)
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
@@ -79,7 +81,7 @@ class PairRetriever:
             picked = dict(zip(pinned, (fact_vectors[: len(pinned)] @ query).tolist(), strict=True))
             rest = k - history_slots - len(picked)
             candidates = [(r, s) for r, s in vectors.search(query, 4 * rest, among=item_rowids) if r not in picked]
-            units = store.units_by_rowid(r for r, _ in candidates)
+            units = {**facts, **store.units_by_rowid(r for r, _ in candidates)}
             picked.update(_diverse(candidates, vectors.vectors([r for r, _ in candidates]), units, rest))
         history: list[tuple[int, float]] = []
         if history_slots and item_direction is not None:
