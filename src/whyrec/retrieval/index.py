@@ -6,14 +6,11 @@ leaves the previous index as it was.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from whyrec import __version__
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
+from whyrec.filelock import exclusive_lock
 from whyrec.knowledge import Store, load_catalogue, split_catalogue
 from whyrec.knowledge.catalogue import file_sha256
 from whyrec.retrieval.embedder import Embedder
@@ -79,18 +77,6 @@ class KnowledgeIndex:
         self.store.close()
 
 
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """Serialise builds into the same directory (two `whyrec explain` runs building the demo index at once)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with (out.parent / f".{out.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _check_replaceable(out: Path) -> None:
     """Only an index (or an empty directory) may be replaced: never a directory of the user's own files."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_FILE).exists())):
@@ -145,7 +131,8 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
             build_seconds=round(time.perf_counter() - started, 3),
         )
         (work / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        with _locked(out):
+        # Serialise builds into the same directory (two `whyrec explain` runs building the demo index at once).
+        with exclusive_lock(out.parent / f".{out.name}.lock"):
             _swap_in(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # gone already when the swap succeeded
