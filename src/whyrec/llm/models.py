@@ -133,7 +133,7 @@ class ModelStatus:
         if self.ready:
             return "ready"
         if self.installed_parts == len(self.spec.parts):
-            return "installed (assembles on first use)"
+            return "installed (assembles on first use)" if self.spec.assembled else "installed (checked on first use)"
         if self.installed_parts:
             return f"incomplete ({self.installed_parts}/{len(self.spec.parts)} packages)"
         return "not installed"
