@@ -8,13 +8,13 @@ import pytest
 
 from conftest import DEMO_PAIRS, write_jsonl
 from whyrec.agent import Explainer, ExtractiveComposer
-from whyrec.checker import CitationChecker
+from whyrec.checker import RuleChecker
 from whyrec.retrieval import HashingEmbedder, KnowledgeIndex, PairRetriever, build_index, open_index
 
 
 @pytest.fixture(scope="module")
 def explainer(demo_index: KnowledgeIndex, retriever: PairRetriever) -> Explainer:
-    return Explainer(demo_index, retriever, ExtractiveComposer(), CitationChecker())
+    return Explainer(demo_index, retriever, ExtractiveComposer(), RuleChecker())
 
 
 @pytest.mark.parametrize(("user", "item"), DEMO_PAIRS)
@@ -49,7 +49,7 @@ def test_no_usable_evidence_means_abstaining_and_saying_what_was_found(tmp_path:
     write_jsonl(tmp_path / "cat" / "interactions.jsonl", [{"user_id": "u", "item_id": "A"}])
     build_index(tmp_path / "cat", tmp_path / "idx", HashingEmbedder())
     index = open_index(tmp_path / "idx", HashingEmbedder())
-    explainer = Explainer(index, PairRetriever(index, HashingEmbedder()), ExtractiveComposer(), CitationChecker())
+    explainer = Explainer(index, PairRetriever(index, HashingEmbedder()), ExtractiveComposer(), RuleChecker())
     explanation = explainer.explain("u", "A")
     assert explanation.status == "abstained" and explanation.claims == []
     assert explanation.reason.startswith("Not enough supported evidence") and "1 from the seller" in explanation.reason

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from conftest import DEMO_PAIRS
 from whyrec.agent import Explainer, ExtractiveComposer, LLMComposer
-from whyrec.checker import CitationChecker
+from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError
 from whyrec.llm import ModelStore
 from whyrec.llm.base import JsonSchema
@@ -34,7 +34,7 @@ def make(
 ) -> Explainer:
     composer = LLMComposer(llm, load_prompt())
     return Explainer(
-        demo_index, retriever, composer, CitationChecker(), fallback=ExtractiveComposer() if fallback else None
+        demo_index, retriever, composer, RuleChecker(), fallback=ExtractiveComposer() if fallback else None
     )
 
 
@@ -177,7 +177,7 @@ def test_a_pair_without_evidence_abstains_without_calling_the_model(demo_index: 
         demo_index,
         NoEvidence(demo_index, None),
         LLMComposer(llm, load_prompt()),
-        CitationChecker(),  # type: ignore[arg-type]
+        RuleChecker(),  # type: ignore[arg-type]
     )
     explanation = explainer.explain(USER, ITEM)
     assert explanation.status == "abstained" and llm.calls == []

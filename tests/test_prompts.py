@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import DEMO_PAIRS
 from whyrec.agent.draft import place_claims
 from whyrec.agent.llm_composer import parse_answer
-from whyrec.checker import CitationChecker
+from whyrec.checker import RuleChecker
 from whyrec.prompts import evidence_line, handles_for, load_prompt
 from whyrec.retrieval import PairRetriever
 from whyrec.schema import Evidence
@@ -16,7 +16,7 @@ def test_the_worked_example_answer_passes_the_checker() -> None:
     evidence = list(prompt.example.evidence)
     claims = parse_answer(prompt.example.answer, handles_for(evidence))
     _, placed = place_claims(claims)
-    verdicts = CitationChecker().check(placed, evidence)
+    verdicts = RuleChecker().check(placed, evidence)
     assert len(verdicts) == 3 and all(v.accepted for v in verdicts), [v.detail for v in verdicts]
 
 

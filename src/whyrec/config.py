@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
     prompt: str = Field(default="explain-v1", description="Prompt version (a file in whyrec/prompts).")
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
+    thresholds: Path | None = Field(
+        default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v1.toml)."
+    )
     gpu_layers: int = Field(default=0, ge=-1, description="Layers to offload to a GPU build; -1 for all.")
     n_ctx: int = Field(default=4096, ge=512, le=131072, description="llama.cpp context window in tokens.")
     llm_threads: int = Field(default_factory=physical_cores, ge=1, description="llama.cpp threads.")

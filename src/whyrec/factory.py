@@ -8,7 +8,8 @@ from pathlib import Path
 from whyrec.agent import Explainer, ExtractiveComposer
 from whyrec.agent.draft import Composer
 from whyrec.agent.llm_composer import LLMComposer
-from whyrec.checker import CitationChecker
+from whyrec.auditing import Auditor
+from whyrec.checker import RuleChecker
 from whyrec.config import Settings
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.knowledge import catalogue_sha256
@@ -91,4 +92,17 @@ def make_explainer(settings: Settings, llm: LLM | None = None) -> Explainer:
     index = open_knowledge(settings, embedder)
     retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
-    return Explainer(index, retriever, make_composer(settings, llm), CitationChecker(), fallback=fallback)
+    checker = make_checker(settings, embedder)
+    return Explainer(index, retriever, make_composer(settings, llm), checker, fallback=fallback)
+
+
+def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleChecker:
+    """The rule checker with the configured thresholds file; the embedder backs claims in other words."""
+    return RuleChecker(settings.thresholds, embedder=embedder)
+
+
+def make_auditor(settings: Settings, k: int = 16) -> Auditor:
+    embedder = make_embedder(settings)
+    index = open_knowledge(settings, embedder)
+    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k)
+    return Auditor(index, retriever, make_checker(settings, embedder), k=k)

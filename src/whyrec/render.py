@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
 
-from whyrec.schema import Explanation
+from whyrec.schema import Audit, Explanation
 
 SPEAKER_LABEL = {"seller": "seller", "reviewer": "another reviewer", "user": "your history"}
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "abstained": "red"}
@@ -68,3 +68,38 @@ def _provenance(explanation: Explanation) -> str:
     parts.append(f"{len(explanation.evidence)} evidence units")
     parts.append(f"{manifest.timings_ms.get('total', 0.0) / 1000:.1f} s")
     return " · ".join(parts)
+
+
+LABEL_STYLE = {
+    "supported": "green",
+    "unsupported": "yellow",
+    "contradicted": "red",
+    "uncited": "magenta",
+    "invalid_citation": "magenta",
+}
+
+
+def render_audit(audit: Audit) -> Group:
+    """One row per claim: its verdict, the rule that decided, the score, and why."""
+    from rich.table import Table
+
+    head = f"[bold]Audit of a reason for user {escape(audit.user_id)}, item {escape(audit.item_id)}[/bold]"
+    if audit.id:
+        head += f"  ({escape(audit.id)})"
+    table = Table("#", "claim", "verdict", "rule", "score", "why / evidence", box=None, header_style="bold")
+    for n, verdict in enumerate(audit.verdicts, start=1):
+        style = LABEL_STYLE[verdict.label]
+        where = ", ".join(f"{s.unit_id}[{s.start}:{s.end}]" for s in verdict.evidence_spans[:2])
+        table.add_row(
+            str(n),
+            Text(verdict.claim.text),
+            Text(verdict.label, style=style),
+            verdict.rule,
+            f"{verdict.score:.2f}",
+            Text(verdict.detail + (f"\n{where}" if where else ""), style="dim"),
+        )
+    summary = Text(
+        f"{audit.supported} of {len(audit.verdicts)} claims supported · checker {audit.checker}",
+        style="green" if audit.grounded else "yellow",
+    )
+    return Group(Text.from_markup(head), table, summary)

@@ -143,3 +143,26 @@ class Explanation(Record):
     status: Literal["ok", "partial", "abstained"]
     fallback: str | None = Field(default=None, description="Why the extractive fallback wrote this reason, if it did.")
     manifest: Manifest
+
+
+class Audit(Record):
+    """The checker's verdicts on a reason written by any system, for one user–item pair."""
+
+    id: str | None = Field(default=None, description="The request's own id, if it gave one.")
+    user_id: str
+    item_id: str
+    reason: str
+    verdicts: list[ClaimVerdict]
+    evidence: list[Evidence]
+    checker: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def supported(self) -> int:
+        return sum(1 for v in self.verdicts if v.accepted)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def grounded(self) -> bool:
+        """Every claim supported (a reason with no claims is not grounded)."""
+        return bool(self.verdicts) and self.supported == len(self.verdicts)

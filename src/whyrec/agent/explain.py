@@ -14,7 +14,7 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
-from whyrec.checker import CitationChecker
+from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.profile import ProfileReader
@@ -54,7 +54,7 @@ class Explainer:
         index: KnowledgeIndex,
         retriever: PairRetriever,
         composer: Composer,
-        checker: CitationChecker,
+        checker: RuleChecker,
         fallback: Composer | None = None,
     ):
         self.index = index

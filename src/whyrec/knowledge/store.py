@@ -156,6 +156,14 @@ class Store:
         rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE rowid IN ({marks})", ids)
         return {row["rowid"]: _unit(row) for row in rows}
 
+    def units_by_id(self, ids: Iterable[str]) -> dict[str, EvidenceUnit]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", wanted)
+        return {row["id"]: _unit(row) for row in rows}
+
     def item_unit_rowids(self, item_id: str, exclude_user: str | None = None) -> list[int]:
         """The item's own units (specs, description, reviews), leaving out one user's review of it."""
         rows = self._db.execute(

@@ -1,0 +1,105 @@
+"""The rule-based checker: each claim is read once, then the rules run in order and the first that decides gives the
+verdict, with its name, a score and the evidence spans behind it. Deterministic: the same claims and evidence, in any
+order, give the same verdicts."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.checker.analysis import analyse
+from whyrec.checker.config import Thresholds, load_thresholds
+from whyrec.checker.rules import ClaimView, Context, Rule, default_rules
+from whyrec.checker.rules.base import Vectors
+from whyrec.checker.rules.subject import ABOUT_USER
+from whyrec.retrieval.embedder import Embedder
+from whyrec.schema import Claim, ClaimVerdict, Evidence
+
+
+class _EmbeddingCache:
+    """Embeds texts once; the evidence of a pair is embedded on its first gray-zone claim and reused after."""
+
+    def __init__(self, embedder: Embedder, size: int = 50_000):
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __call__(self, texts: Sequence[str]) -> Vectors:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            for text, vector in zip(todo, self.embedder.embed(todo), strict=True):
+                self._vectors[text] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return np.stack([self._vectors[t] for t in texts])
+
+
+class RuleChecker:
+    """`check(claims, evidence)` → one ClaimVerdict per claim. Without an embedder, only the lexical rules decide."""
+
+    def __init__(
+        self,
+        thresholds: Thresholds | Path | None = None,
+        embedder: Embedder | None = None,
+        rules: Sequence[Rule] | None = None,
+    ):
+        self.thresholds = thresholds if isinstance(thresholds, Thresholds) else load_thresholds(thresholds)
+        self.rules = list(rules) if rules is not None else default_rules()
+        self._embed = _EmbeddingCache(embedder) if embedder is not None else None
+        self.name = self.thresholds.version + ("" if embedder is not None else "-lexical")
+
+    def context(self, evidence: Sequence[Evidence]) -> Context:
+        return Context(evidence={e.id: e for e in evidence}, thresholds=self.thresholds, embed=self._embed)
+
+    def check(
+        self, claims: Sequence[Claim], evidence: Sequence[Evidence], uncited: str = "reject"
+    ) -> list[ClaimVerdict]:
+        """`uncited="reject"` labels a claim without citations uncited (the agent's policy); `"best"` checks it against
+        the evidence units that match it best (auditing reasons written without citations)."""
+        ctx = self.context(evidence)
+        return [self.check_claim(claim, ctx, auto_cite=uncited == "best") for claim in claims]
+
+    def check_claim(self, claim: Claim, ctx: Context, auto_cite: bool = False) -> ClaimVerdict:
+        cited = [ctx.evidence[c] for c in dict.fromkeys(claim.cites) if c in ctx.evidence]
+        auto = auto_cite and not claim.cites
+        view = ClaimView(claim=claim, cited=best_units(claim, ctx) if auto else cited, auto_cited=auto)
+        for rule in self.rules:
+            decision = rule(view, ctx)
+            if decision is None:
+                continue
+            detail = decision.detail + (" (checked against the best-matching evidence)" if auto else "")
+            return ClaimVerdict(
+                claim=claim,
+                label=decision.label,
+                rule=rule.name,
+                detail=detail,
+                evidence_spans=list(decision.spans),
+                score=round(decision.score, 3),
+            )
+        raise AssertionError("content_support always decides; a rule list must end with it")
+
+
+def best_units(claim: Claim, ctx: Context) -> list[Evidence]:
+    """The evidence units sharing most content with an uncited claim (its own history, for a claim about "you")."""
+    view = ClaimView(claim=claim, cited=[])
+    words = view.content(ctx)
+    about_user = ctx.is_catalogue and ABOUT_USER.search(claim.text) is not None
+    pool = ctx.history() if about_user else ctx.units
+    stems = view.frame.stems
+    scored = sorted(
+        ((len(words & ctx.analysed(e).stems), len(stems & ctx.analysed(e).stems), e.id, e) for e in pool),
+        key=lambda s: (-s[0], -s[1], s[2]),
+    )
+    best = [e for overlap, shared, _, e in scored[: ctx.thresholds.support.best_units] if overlap or shared]
+    if not best and about_user:
+        best = [e for *_, e in scored[: ctx.thresholds.support.best_units]]
+    return best
+
+
+def warm(texts: Sequence[str]) -> None:
+    """Analyse texts ahead of checking (benchmarks separate this from the per-claim cost)."""
+    for text in texts:
+        analyse(text)

@@ -1,0 +1,142 @@
+"""What every rule sees and returns.
+
+A rule looks at one claim (`ClaimView`: its text analysed, the evidence it cites) in the context of all the evidence
+for the pair (`Context`) and either decides the verdict (`Decision`) or passes (None) to the next rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from whyrec.checker.analysis import Analysed, analyse, without_instructions
+from whyrec.checker.config import Thresholds
+from whyrec.schema import Claim, Evidence, EvidenceSpan, VerdictLabel
+
+QUOTE = re.compile(r'"([^"]+)"|“([^”]+)”')
+Vectors = np.ndarray
+EmbedFn = Callable[[Sequence[str]], Vectors]
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: VerdictLabel
+    detail: str
+    score: float = 0.0
+    spans: tuple[EvidenceSpan, ...] = ()
+
+
+def unquoted(text: str) -> str:
+    """The claim in its own words: quoted text is blanked (same length, so offsets still hold)."""
+    return QUOTE.sub(lambda m: " " * len(m.group()), text)
+
+
+def quotes(text: str) -> list[str]:
+    return [(m.group(1) or m.group(2)).rstrip("…").strip() for m in QUOTE.finditer(text)]
+
+
+@dataclass
+class Context:
+    """All the evidence for the pair, analysed once, and the thresholds and embedder the rules share."""
+
+    evidence: dict[str, Evidence]
+    thresholds: Thresholds
+    embed: EmbedFn | None = None
+    _analysed: dict[str, Analysed] = field(default_factory=dict)
+
+    def analysed(self, unit: Evidence) -> Analysed:
+        found = self._analysed.get(unit.id)
+        if found is None:
+            found = self._analysed[unit.id] = analyse(without_instructions(unit.text))
+        return found
+
+    @cached_property
+    def units(self) -> list[Evidence]:
+        """The evidence in a fixed order (by id), so that the order it came in never changes a verdict."""
+        return sorted(self.evidence.values(), key=lambda e: e.id)
+
+    @cached_property
+    def title_stems(self) -> frozenset[str]:
+        titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
+        return frozenset().union(*(self.analysed(t).content for t in titles))
+
+    @cached_property
+    def title_numbers(self) -> frozenset[float]:
+        titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
+        return frozenset(n.value for t in titles for n in self.analysed(t).numbers)
+
+    @cached_property
+    def all_stems(self) -> frozenset[str]:
+        return frozenset().union(*(self.analysed(e).stems for e in self.units))
+
+    @cached_property
+    def is_catalogue(self) -> bool:
+        """Evidence about items (specs, reviews, a user's history), not a plain document: the subject rules apply."""
+        return any(e.item_id for e in self.units)
+
+    def reviews(self) -> list[Evidence]:
+        return [e for e in self.units if e.speaker == "reviewer"]
+
+    def history(self) -> list[Evidence]:
+        return [e for e in self.units if e.speaker == "user"]
+
+
+@dataclass
+class ClaimView:
+    """One claim as the rules read it."""
+
+    claim: Claim
+    cited: list[Evidence]
+    auto_cited: bool = False  # the claim cited nothing and is checked against the best-matching evidence
+
+    @cached_property
+    def frame(self) -> Analysed:
+        """The claim's own words (quotes blanked)."""
+        return analyse(unquoted(self.claim.text))
+
+    @cached_property
+    def quotes(self) -> list[str]:
+        return quotes(self.claim.text)
+
+    def content(self, ctx: Context) -> frozenset[str]:
+        """The content stems the evidence must back. Naming the item by its title is not a claim, unless the claim
+        says nothing else."""
+        words = self.frame.content
+        rest = words - ctx.title_stems
+        return rest if rest else words
+
+    def support_stems(self, ctx: Context) -> frozenset[str]:
+        return frozenset().union(*(ctx.analysed(e).stems for e in self.cited))
+
+    def best_aligned(self, ctx: Context) -> tuple[Evidence, float] | None:
+        """The cited unit sharing most of the claim's content, and that share."""
+        words = self.content(ctx)
+        if not words or not self.cited:
+            return None
+        scored = [(len(words & ctx.analysed(e).stems) / len(words), e.id, e) for e in self.cited]
+        share, _, unit = max(scored, key=lambda s: (s[0], _reverse(s[1])))
+        return unit, share
+
+
+def _reverse(unit_id: str) -> tuple[int, ...]:
+    """A key that makes `max` prefer the smallest id on ties."""
+    return tuple(-ord(c) for c in unit_id)
+
+
+def span(unit: Evidence, start: int, end: int) -> EvidenceSpan:
+    return EvidenceSpan(unit_id=unit.id, start=start, end=end)
+
+
+def whole(unit: Evidence) -> EvidenceSpan:
+    return EvidenceSpan(unit_id=unit.id, start=0, end=len(unit.text))
+
+
+class Rule(Protocol):
+    name: str
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None: ...

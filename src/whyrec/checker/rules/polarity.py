@@ -1,0 +1,59 @@
+"""Sentiment polarity: what a claim says reviewers feel about an aspect must agree with how most reviews that mention
+that aspect feel about it (VADER scores each sentence), and must not reverse the sentence it cites."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def _sentiment_words() -> dict[str, float]:
+    return _analyzer().lexicon  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1 << 16)
+def polarity(text: str) -> float:
+    """VADER's compound score of `text`, from -1 (negative) to 1 (positive)."""
+    return float(_analyzer().polarity_scores(text)["compound"])
+
+
+class PolarityAgrees:
+    name = "polarity_agrees"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        limits = ctx.thresholds.polarity
+        claim = polarity(unquoted(view.claim.text))
+        if abs(claim) < limits.claim:
+            return None
+        sign = 1 if claim > 0 else -1
+        # what the sentiment is about: the content words that carry no sentiment of their own
+        sentiment = _sentiment_words()
+        aspect = view.content(ctx) & {t.stem for t in view.frame.tokens if t.word not in sentiment}
+        cited_reviews = [e for e in view.cited if e.speaker == "reviewer"]
+        against = [e for e in cited_reviews if polarity(e.text) * sign <= -limits.mention]
+        if against and not [e for e in cited_reviews if polarity(e.text) * sign >= limits.mention]:
+            return Decision(
+                "contradicted", "the cited review says the opposite", abs(claim), tuple(whole(e) for e in against)
+            )
+        if not aspect or not cited_reviews or ABOUT_ONE_REVIEWER.search(unquoted(view.claim.text)):
+            return None  # what one reviewer felt is checked against that review alone
+        mentions = [e for e in ctx.reviews() if aspect & ctx.analysed(e).content]
+        agree = [e for e in mentions if polarity(e.text) * sign >= limits.mention]
+        disagree = [e for e in mentions if polarity(e.text) * sign <= -limits.mention]
+        if len(disagree) > len(agree):
+            return Decision(
+                "contradicted",
+                f"most reviews that mention it say the opposite ({len(disagree)} of {len(agree) + len(disagree)})",
+                len(disagree) / (len(agree) + len(disagree)),
+                tuple(whole(e) for e in disagree[:5]),
+            )
+        return None

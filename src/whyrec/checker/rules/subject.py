@@ -1,0 +1,73 @@
+"""Who a claim is about. A claim about "you" is backed only by the user's own history; a claim about what reviewers
+say is backed only by reviews, and "reviewers" (plural) by more than one reviewer."""
+
+from __future__ import annotations
+
+import re
+
+from whyrec.checker.analysis import stem
+from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+
+ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
+ABOUT_ONE_REVIEWER = re.compile(r"\b(a|one|another|the)\s+(reviewer|customer|buyer|user|shopper|purchaser)\b", re.I)
+ABOUT_REVIEWERS = re.compile(
+    r"\b(reviewers|customers|buyers|users|shoppers|purchasers|people|many|several|most|everyone|others)\b", re.I
+)
+# Words that frame a claim about the user's history rather than say what it holds.
+_USER_FRAME = frozenset(
+    stem(w)
+    for w in """
+    bought buy buys purchased purchase reviewed review rated rate history past before previously earlier liked
+    like enjoyed enjoy similar often usually regularly frequently again also tend
+    """.split()
+)
+_OFTEN = re.compile(r"\b(often|usually|regularly|frequently|always|tend to|many times|a lot of)\b", re.I)
+
+
+class SubjectIsUser:
+    name = "subject_is_user"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if not ctx.is_catalogue or not ABOUT_USER.search(unquoted(view.claim.text)):
+            return None
+        history = [e for e in view.cited if e.speaker == "user"]
+        if not history:
+            return Decision("unsupported", "a claim about the user must cite the user's own history")
+        words = view.content(ctx) - _USER_FRAME
+        matching = [e for e in history if not words or words & ctx.analysed(e).content]
+        if not matching:
+            return Decision("unsupported", "the user's history cited says nothing of this", 0.0)
+        if _OFTEN.search(view.claim.text) and len(matching) < 2:
+            return Decision("unsupported", "'often' needs more than one matching item in the user's history", 0.5)
+        return None
+
+
+class SubjectIsReviewer:
+    name = "subject_is_reviewer"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if not ctx.is_catalogue:
+            return None
+        frame = unquoted(view.claim.text)
+        plural = ABOUT_REVIEWERS.search(frame) and not ABOUT_ONE_REVIEWER.search(frame)
+        if not plural and not ABOUT_ONE_REVIEWER.search(frame):
+            return None
+        reviews = [e for e in view.cited if e.speaker == "reviewer"]
+        if not reviews:
+            return Decision("unsupported", "a claim about reviewers must cite a review")
+        if not plural:
+            return None
+        words = view.content(ctx)
+        agreeing = {e.user_id for e in reviews}
+        # other reviewers in the evidence who say the same, cited or not
+        for unit in ctx.reviews():
+            if words and len(words & ctx.analysed(unit).content) / len(words) >= ctx.thresholds.support.overlap:
+                agreeing.add(unit.user_id)
+        if len(agreeing) < 2:
+            return Decision(
+                "unsupported",
+                f"'{ABOUT_REVIEWERS.search(frame).group()}' needs more than one reviewer; only one says this",  # type: ignore[union-attr]
+                0.5,
+                tuple(whole(e) for e in reviews),
+            )
+        return None

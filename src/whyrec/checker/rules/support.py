@@ -1,0 +1,52 @@
+"""Support: enough of the claim's content words are in what it cites, or, for a claim in other words, its embedding
+is close to a cited unit's. This rule always decides; it runs last."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted
+from whyrec.checker.rules.numbers import backed_numbers
+
+
+def supporting_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
+    """What the evidence backs: the cited units' stems, and the claim's numbers that the cited values make true."""
+    return view.support_stems(ctx) | backed_numbers(view, ctx)
+
+
+def coverage(view: ClaimView, ctx: Context) -> float:
+    words = view.content(ctx)
+    if not words:
+        return 1.0
+    return len(words & supporting_stems(view, ctx)) / len(words)
+
+
+class ContentSupport:
+    name = "content_support"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        limits = ctx.thresholds.support
+        words = view.content(ctx)
+        share = coverage(view, ctx)
+        spans = []
+        for unit in view.cited:
+            hit = ctx.analysed(unit).span_of(words)
+            if hit is not None:
+                spans.append(span(unit, *hit))
+        if share >= limits.overlap:
+            return Decision(
+                "supported", f"{share:.0%} of the claim's content words are in the evidence", share, tuple(spans)
+            )
+        absent = words - supporting_stems(view, ctx)
+        missing = ", ".join(list(dict.fromkeys(t.word for t in view.frame.tokens if t.stem in absent))[:5])
+        if share >= limits.overlap_floor and ctx.embed is not None and view.cited:
+            vectors = ctx.embed([unquoted(view.claim.text), *(e.text for e in view.cited)])
+            similarity = float(np.max(vectors[1:] @ vectors[0]))
+            if similarity >= limits.embedding:
+                return Decision(
+                    "supported", f"close in meaning to the evidence (cosine {similarity:.2f})", similarity, tuple(spans)
+                )
+            return Decision(
+                "unsupported", f"not in the evidence: {missing} (cosine {similarity:.2f})", similarity, tuple(spans)
+            )
+        return Decision("unsupported", f"not in the evidence: {missing}", share, tuple(spans))

@@ -1,0 +1,1 @@
+"""Evaluation of whyrec: grounding (the checker against labelled data sets)."""
