@@ -26,7 +26,7 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-cpu
 GPU_FLAGS :=
 endif
 
-.PHONY: venv demo test test-slow lint bench clean
+.PHONY: venv demo test test-slow lint bench eval calibrate clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,8 @@ demo: $(STAMP) $(VENV)/.model-$(MODEL)
 	@tail -n +2 data/demo/pairs.csv | head -n 4 | while IFS=, read -r user item; do \
 		$(BIN)/whyrec explain --user "$$user" --item "$$item" --model $(MODEL) $(GPU_FLAGS) || exit 1; echo; \
 	done
+	@echo "Auditing reasons written elsewhere (data/demo-reasons.jsonl):"
+	$(BIN)/whyrec audit --file data/demo-reasons.jsonl
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -65,8 +67,8 @@ test-slow: $(STAMP) $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks data/demo
-	$(BIN)/ruff format --check src tests benchmarks data/demo
+	$(BIN)/ruff check src tests benchmarks eval data/demo
+	$(BIN)/ruff format --check src tests benchmarks eval data/demo
 	$(BIN)/mypy src
 
 clean:
@@ -75,3 +77,11 @@ clean:
 bench: $(STAMP) $(VENV)/.model-qwen2.5-1.5b $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/explain.py
+
+# The checker on labelled data (needs ../shared/data or WHYREC_SHARED_DATA): balanced accuracy beside a baseline.
+eval: $(STAMP)
+	$(BIN)/whyrec eval grounding --out eval/results/grounding.json
+
+# Rewrites src/whyrec/checker/thresholds-v1.toml from development data only.
+calibrate: $(STAMP)
+	$(BIN)/python eval/calibrate.py

@@ -320,3 +320,8 @@ WORDS = "battery arrived quickly never not great $12 3 stars best red easy slow 
 def test_a_reason_copied_verbatim_from_the_evidence_is_supported(text: str, others: list[str]) -> None:
     verdicts = check(text, [*others, text])
     assert verdicts and all(v.label == "supported" for v in verdicts), [(v.rule, v.detail) for v in verdicts]
+
+
+def test_a_marker_at_the_end_of_a_sentence_cites_for_all_its_clauses() -> None:
+    claims = parse_reason("It arrived quickly and my dad loved it [P:rev:R1:s1]. It costs $25.", EVIDENCE)
+    assert [c.cites for c in claims] == [["P:rev:R1:s1"], ["P:rev:R1:s1"], []]

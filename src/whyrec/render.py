@@ -86,7 +86,13 @@ def render_audit(audit: Audit) -> Group:
     head = f"[bold]Audit of a reason for user {escape(audit.user_id)}, item {escape(audit.item_id)}[/bold]"
     if audit.id:
         head += f"  ({escape(audit.id)})"
-    table = Table("#", "claim", "verdict", "rule", "score", "why / evidence", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    table.add_column("#", no_wrap=True)
+    table.add_column("claim", ratio=3)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    table.add_column("why / evidence", ratio=4)
     for n, verdict in enumerate(audit.verdicts, start=1):
         style = LABEL_STYLE[verdict.label]
         where = ", ".join(f"{s.unit_id}[{s.start}:{s.end}]" for s in verdict.evidence_spans[:2])

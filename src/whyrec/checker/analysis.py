@@ -25,7 +25,7 @@ NEGATION_CUES = frozenset(
     weren't hasn't haven't hadn't shouldn't wouldn't couldn't lacks lack lacking nobody
     """.split()
 )
-NEGATION_SCOPE = 4  # words after a cue that it governs, up to a clause break
+NEGATION_SCOPE = 3  # how far after a cue its content word may stand
 
 # Words that frame a claim rather than carry its content: who says it ("reviewers *mention* that …") and, in
 # summaries of documents, the document itself ("the email *explains* …", "the group *discussed* …").
@@ -66,7 +66,6 @@ NUMBER_WORDS = {
     "fifty": 50,
     "hundred": 100,
     "dozen": 12,
-    "half": 0.5,
 }
 _BOUND_MAX = ("under", "below", "less than", "cheaper than", "up to", "at most", "no more than", "within")
 _BOUND_MIN = ("over", "above", "more than", "at least", "upwards of", "no less than")
@@ -120,15 +119,8 @@ class Analysed:
     text: str
     tokens: tuple[Token, ...]
     numbers: tuple[Number, ...]
-
-    @property
-    def stems(self) -> frozenset[str]:
-        return frozenset(t.stem for t in self.tokens)
-
-    @property
-    def content(self) -> frozenset[str]:
-        """Stems of the words that carry content (not function words, not negation cues)."""
-        return frozenset(t.stem for t in self.tokens if is_content(t.word))
+    stems: frozenset[str]
+    content: frozenset[str]  # stems of the words that carry content (not function words, not negation cues)
 
     def negated_stems(self) -> frozenset[str]:
         return frozenset(t.stem for t in self.tokens if t.negated)
@@ -160,6 +152,8 @@ def _canonical(number: str) -> str:
 
 
 def _tokens(text: str) -> tuple[Token, ...]:
+    """Tokens; a negation cue governs the first content word after it ("does not *expire*", "no *fees*", but not
+    "voice" in "I don't think voice …"), within NEGATION_SCOPE words and the same clause."""
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
     tokens: list[Token] = []
     scope_left = next_break = 0
@@ -171,9 +165,12 @@ def _tokens(text: str) -> tuple[Token, ...]:
         if word[0].isdigit():
             word = _canonical(word)  # "25.00" and "25" are the same number
         is_cue = word in NEGATION_CUES or word.endswith("n't")
-        tokens.append(Token(word, stem(word), match.start(), match.end(), negated=scope_left > 0 and not is_cue))
+        negated = scope_left > 0 and not is_cue and word not in STOPWORDS
+        tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
         if is_cue:
             scope_left = NEGATION_SCOPE
+        elif negated:
+            scope_left = 0
         elif scope_left:
             scope_left -= 1
     return tuple(tokens)
@@ -253,4 +250,11 @@ def without_instructions(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def analyse(text: str) -> Analysed:
-    return Analysed(text=text, tokens=_tokens(text), numbers=_numbers(text))
+    tokens = _tokens(text)
+    return Analysed(
+        text=text,
+        tokens=tokens,
+        numbers=_numbers(text),
+        stems=frozenset(t.stem for t in tokens),
+        content=frozenset(t.stem for t in tokens if is_content(t.word)),
+    )

@@ -45,6 +45,10 @@ def parse_reason(reason: str, evidence: Sequence[Evidence]) -> list[Claim]:
         owner = max((i for i, s in enumerate(spans) if s.start <= marker.start()), default=0)
         cites[owner].extend(_ids(marker.group(1), evidence))
         ends[owner] = max(ends[owner], marker.end())
+    # a marker at the end of a sentence cites for its clauses that carry none of their own
+    for n in range(len(spans) - 2, -1, -1):
+        if not cites[n] and spans[n + 1].sentence == spans[n].sentence:
+            cites[n] = list(cites[n + 1])
     return [
         Claim(
             text=_SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(span.text.split())),

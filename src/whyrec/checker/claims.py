@@ -38,6 +38,7 @@ class ClaimSpan:
     text: str
     start: int
     end: int
+    sentence: int = 0  # which sentence of the reason the claim is in (clauses of one sentence share it)
 
 
 def _has_predicate(text: str) -> bool:
@@ -85,12 +86,12 @@ def split_claims(reason: str) -> list[ClaimSpan]:
     if len(reason) > MAX_REASON_CHARS:
         raise ValueError(f"reason is {len(reason):,} characters; the limit is {MAX_REASON_CHARS:,}")
     claims = []
-    for sentence_start, sentence_end in _sentence_spans(reason):
+    for sentence, (sentence_start, sentence_end) in enumerate(_sentence_spans(reason)):
         for start, end in _clause_spans(reason, sentence_start, sentence_end):
             text = reason[start:end]
             stripped = text.strip()
             if not any(ch.isalnum() for ch in stripped):
                 continue
             offset = start + (len(text) - len(text.lstrip()))
-            claims.append(ClaimSpan(stripped, offset, offset + len(stripped)))
+            claims.append(ClaimSpan(stripped, offset, offset + len(stripped), sentence))
     return claims

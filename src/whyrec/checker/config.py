@@ -36,7 +36,8 @@ class Thresholds(_Section):
     calibrated_on: list[str] = Field(default_factory=list)
     calibrated_at: str = ""
     baseline: float = Field(ge=-1, le=1, description="The embedding-similarity baseline's threshold (evaluation only).")
-    support: SupportThresholds
+    support: SupportThresholds = Field(description="For evidence about items: specs, reviews, a user's history.")
+    support_document: SupportThresholds = Field(description="For plain documents (long prose, often paraphrased).")
     flips: FlipThresholds
     polarity: PolarityThresholds
 

@@ -70,7 +70,7 @@ class RuleChecker:
             decision = rule(view, ctx)
             if decision is None:
                 continue
-            detail = decision.detail + (" (checked against the best-matching evidence)" if auto else "")
+            detail = decision.detail + (" (uncited: checked against the best match)" if auto else "")
             return ClaimVerdict(
                 claim=claim,
                 label=decision.label,
@@ -89,13 +89,18 @@ def best_units(claim: Claim, ctx: Context) -> list[Evidence]:
     about_user = ctx.is_catalogue and ABOUT_USER.search(claim.text) is not None
     pool = ctx.history() if about_user else ctx.units
     stems = view.frame.stems
-    scored = sorted(
-        ((len(words & ctx.analysed(e).stems), len(stems & ctx.analysed(e).stems), e.id, e) for e in pool),
-        key=lambda s: (-s[0], -s[1], s[2]),
-    )
-    best = [e for overlap, shared, _, e in scored[: ctx.thresholds.support.best_units] if overlap or shared]
+    numbers = view.frame.numbers
+
+    def score(unit: Evidence) -> tuple[int, int]:
+        analysed = ctx.analysed(unit)
+        # a unit stating the same kind of quantity ("$75" against "Price: $50.00") is what the claim is about
+        quantity = any(n.comparable(m) and n.unit != "count" for n in numbers for m in analysed.numbers)
+        return len(words & analysed.stems) + quantity, len(stems & analysed.stems)
+
+    scored = sorted(((*score(e), e.id, e) for e in pool), key=lambda s: (-s[0], -s[1], s[2]))
+    best = [e for overlap, shared, _, e in scored[: ctx.support.best_units] if overlap or shared]
     if not best and about_user:
-        best = [e for *_, e in scored[: ctx.thresholds.support.best_units]]
+        best = [e for *_, e in scored[: ctx.support.best_units]]
     return best
 
 

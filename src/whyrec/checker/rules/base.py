@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from whyrec.checker.analysis import Analysed, analyse, without_instructions
-from whyrec.checker.config import Thresholds
+from whyrec.checker.config import SupportThresholds, Thresholds
 from whyrec.schema import Claim, Evidence, EvidenceSpan, VerdictLabel
 
 QUOTE = re.compile(r'"([^"]+)"|“([^”]+)”')
@@ -69,6 +69,11 @@ class Context:
     def title_numbers(self) -> frozenset[float]:
         titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
         return frozenset(n.value for t in titles for n in self.analysed(t).numbers)
+
+    @cached_property
+    def support(self) -> SupportThresholds:
+        """The support thresholds for this kind of evidence: items (short, cited units) or a plain document."""
+        return self.thresholds.support if self.is_catalogue else self.thresholds.support_document
 
     @cached_property
     def all_stems(self) -> frozenset[str]:

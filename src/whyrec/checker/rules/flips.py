@@ -3,8 +3,20 @@
 
 from __future__ import annotations
 
+from whyrec.checker.analysis import NEGATION_CUES, Token
 from whyrec.checker.lexicon import antonyms
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
+
+
+def _is_cue(word: str) -> bool:
+    return word in NEGATION_CUES or word.endswith("n't")
+
+
+def _near_cue(tokens: tuple[Token, ...], index: int) -> bool:
+    """A negation cue just before the word, or just after it ("Parking: none", "Expiration: never")."""
+    before = tokens[max(0, index - 3) : index]
+    after = tokens[index + 1 : index + 3]
+    return any(_is_cue(t.word) for t in (*before, *after))
 
 
 class NegationFlip:
@@ -19,13 +31,15 @@ class NegationFlip:
         words = view.content(ctx)
         claim_neg = {t.stem for t in view.frame.tokens if t.negated} & words
         claim_pos = {t.stem for t in view.frame.tokens if not t.negated} & words - claim_neg
-        for token in evidence.tokens:
+        claim_has_cue = view.frame.has_negation()
+        for index, token in enumerate(evidence.tokens):
             if token.stem not in words:
                 continue
-            # a flip only when one side has no negation at all: "no parking" and "Parking: none" agree
-            if token.negated and token.stem in claim_pos and not view.frame.has_negation():
+            if token.negated and token.stem in claim_pos and not claim_has_cue:
                 flipped = "the evidence negates"
-            elif not token.negated and token.stem in claim_neg and not evidence.has_negation():
+            elif token.stem in claim_neg and not token.negated and not _near_cue(evidence.tokens, index):
+                if token.stem in evidence.negated_stems():
+                    continue  # said both ways in the evidence
                 flipped = "the claim negates"
             else:
                 continue

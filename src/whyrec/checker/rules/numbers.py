@@ -31,7 +31,8 @@ def _claimed(view: ClaimView, ctx: Context) -> list[Number]:
 
 def backed_numbers(view: ClaimView, ctx: Context) -> frozenset[str]:
     """The claim's numbers (as content stems) that a value in the cited evidence makes true."""
-    stated = [n for e in view.cited for n, _, _ in _stated(e, ctx)]
+    units = ctx.units if view.auto_cited else view.cited
+    stated = [n for e in units for n, _, _ in _stated(e, ctx)]
     return frozenset(
         f"{n.value:g}" for n in view.frame.numbers if any(n.comparable(s) and n.satisfied_by(s) for s in stated)
     ) | frozenset(f"{v:g}" for v in ctx.title_numbers)
@@ -45,11 +46,12 @@ class NumbersMatch:
         if not claimed:
             return None
         stated = [v for e in view.cited for v in _stated(e, ctx)]
+        # an uncited claim's number may be stated anywhere in the evidence, not only in its best match
+        anywhere = [v for e in ctx.units for v in _stated(e, ctx)] if view.auto_cited else stated
         for number in claimed:
             said = view.frame.text[number.start : number.end]
             comparable = [(n, s, label) for n, s, label in stated if number.comparable(n)]
-            hits = [s for n, s, _ in comparable if number.satisfied_by(n)]
-            if hits:
+            if any(number.comparable(n) and number.satisfied_by(n) for n, _, _ in anywhere):
                 continue
             if comparable:
                 values = ", ".join(sorted({label for _, _, label in comparable}))

@@ -61,7 +61,7 @@ class SubjectIsReviewer:
         agreeing = {e.user_id for e in reviews}
         # other reviewers in the evidence who say the same, cited or not
         for unit in ctx.reviews():
-            if words and len(words & ctx.analysed(unit).content) / len(words) >= ctx.thresholds.support.overlap:
+            if words and len(words & ctx.analysed(unit).content) / len(words) >= ctx.support.overlap:
                 agreeing.add(unit.user_id)
         if len(agreeing) < 2:
             return Decision(

@@ -25,7 +25,7 @@ class ContentSupport:
     name = "content_support"
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
-        limits = ctx.thresholds.support
+        limits = ctx.support
         words = view.content(ctx)
         share = coverage(view, ctx)
         spans = []
