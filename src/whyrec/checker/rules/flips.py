@@ -6,6 +6,7 @@ from __future__ import annotations
 from whyrec.checker.analysis import NEGATION_CUES, Token
 from whyrec.checker.lexicon import antonyms
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
+from whyrec.schema import Evidence
 
 
 def _is_cue(word: str) -> bool:
@@ -14,36 +15,52 @@ def _is_cue(word: str) -> bool:
 
 def _near_cue(tokens: tuple[Token, ...], index: int) -> bool:
     """A negation cue just before the word, or just after it ("Parking: none", "Expiration: never")."""
-    before = tokens[max(0, index - 3) : index]
+    before = tokens[max(0, index - 2) : index]
     after = tokens[index + 1 : index + 3]
     return any(_is_cue(t.word) for t in (*before, *after))
+
+
+def _pool(view: ClaimView, ctx: Context) -> list[Evidence]:
+    """Where a flip is looked for: what the claim cites, or, for an uncited claim, all the evidence (a sentence of a
+    summary often fuses several sentences of its document)."""
+    return ctx.units if view.auto_cited else view.cited
+
+
+def _aligned(view: ClaimView, ctx: Context, unit: Evidence, word: str) -> bool:
+    """The unit is about what the claim says: it shares enough of the claim's other content words."""
+    rest = view.content(ctx) - {word}
+    shared = len(rest & ctx.analysed(unit).stems)
+    return not rest or shared / len(rest) >= ctx.thresholds.flips.align or shared >= 3
 
 
 class NegationFlip:
     name = "negation_flip"
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
-        aligned = view.best_aligned(ctx)
-        if aligned is None or aligned[1] < ctx.thresholds.flips.align:
-            return None
-        unit, share = aligned
-        evidence = ctx.analysed(unit)
         words = view.content(ctx)
         claim_neg = {t.stem for t in view.frame.tokens if t.negated} & words
         claim_pos = {t.stem for t in view.frame.tokens if not t.negated} & words - claim_neg
         claim_has_cue = view.frame.has_negation()
-        for index, token in enumerate(evidence.tokens):
-            if token.stem not in words:
+        pool = _pool(view, ctx)
+        for stem in sorted(claim_neg | (claim_pos if not claim_has_cue else set())):
+            said_plain: list[tuple[Evidence, Token]] = []
+            said_negated: list[tuple[Evidence, Token]] = []
+            for unit in pool:
+                tokens = ctx.analysed(unit).tokens
+                for index, token in enumerate(tokens):
+                    if token.stem != stem:
+                        continue
+                    negated = token.negated or _near_cue(tokens, index)
+                    (said_negated if negated else said_plain).append((unit, token))
+            if said_plain and said_negated:
+                continue  # the evidence says it both ways
+            found = said_plain if stem in claim_neg else said_negated
+            hits = [(u, t) for u, t in found if _aligned(view, ctx, u, stem)]
+            if not hits:
                 continue
-            if token.negated and token.stem in claim_pos and not claim_has_cue:
-                flipped = "the evidence negates"
-            elif token.stem in claim_neg and not token.negated and not _near_cue(evidence.tokens, index):
-                if token.stem in evidence.negated_stems():
-                    continue  # said both ways in the evidence
-                flipped = "the claim negates"
-            else:
-                continue
-            return Decision("contradicted", f"{flipped} {token.word!r}", share, (span(unit, token.start, token.end),))
+            unit, token = hits[0]
+            flipped = "the claim negates" if stem in claim_neg else "the evidence negates"
+            return Decision("contradicted", f"{flipped} {token.word!r}", 0.0, (span(unit, token.start, token.end),))
         return None
 
 
@@ -52,20 +69,18 @@ class AntonymFlip:
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         table = antonyms()
-        words = view.content(ctx)
-        backed = view.support_stems(ctx)  # a word some cited unit says is not flipped by another that says otherwise
-        for unit in view.cited:
-            evidence = ctx.analysed(unit)
-            stems = evidence.stems
-            for token in view.frame.tokens:
-                opposites = table.get(token.stem)
-                if not opposites or token.stem in backed:
-                    continue
-                rest = words - {token.stem}
-                if rest and len(rest & stems) / len(rest) < ctx.thresholds.flips.align:
-                    continue
-                for other in evidence.tokens:
+        pool = _pool(view, ctx)
+        # a word some unit says is not flipped by another that says its opposite
+        backed = ctx.all_stems if view.auto_cited else view.support_stems(ctx)
+        for token in view.frame.tokens:
+            opposites = table.get(token.stem)
+            if not opposites or token.stem in backed:
+                continue
+            for unit in pool:
+                for other in ctx.analysed(unit).tokens:
                     if other.stem in opposites and other.negated == token.negated:
+                        if not _aligned(view, ctx, unit, token.stem):
+                            break
                         return Decision(
                             "contradicted",
                             f"{token.word!r} is the opposite of {other.word!r} in the evidence",
