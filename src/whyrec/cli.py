@@ -192,7 +192,7 @@ def eval_grounding(
     split: Annotated[str, typer.Option(help="test (default) or dev. WiCE has only a held-out set.")] = "test",
     shared: Annotated[Path | None, typer.Option(help="Shared data folder (default: ../shared/data).")] = None,
     product: Annotated[
-        Path | None, typer.Option(help="Product claims folder (default: eval/data/product_claims).")
+        Path | None, typer.Option(help="Product claims folder (default: eval/data/products).")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases per data set (quick runs).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the reports as JSON here.")] = None,

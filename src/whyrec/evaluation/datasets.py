@@ -1,6 +1,6 @@
 """Labelled grounding sets as one record shape: a text to check, its evidence, and whether it is consistent.
 
-- `product`: whyrec's own product-domain claims (eval/data/product_claims), cited, with the pair's evidence units.
+- `product`: whyrec own product-domain claims (eval/data/products), cited, with the pair's evidence units.
 - `summedits`: SummEdits (Laban et al. 2023), four domains; the "evaluation" split is dev, "test" is test.
 - `wice`: WiCE (Kamoi et al. 2023) claim-level entailment, dev file; held out entirely (never calibrated on).
 """
@@ -41,7 +41,7 @@ def default_shared() -> Path:
 
 
 def default_product() -> Path:
-    return Path(os.environ.get("WHYREC_PRODUCT_CLAIMS", Path.cwd() / "eval" / "data" / "product_claims"))
+    return Path(os.environ.get("WHYREC_PRODUCT_CLAIMS", Path.cwd() / "eval" / "data" / "products"))
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
