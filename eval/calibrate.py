@@ -3,7 +3,8 @@
     .venv/bin/python eval/calibrate.py            # writes src/whyrec/checker/thresholds-v1.toml
     .venv/bin/python eval/calibrate.py --dry-run  # prints what it would write
 
-Development data: the product-claims dev split (eval/data/products/dev.jsonl) and SummEdits' "evaluation" split.
+Development data: the dev splits of both product-claim sets (eval/data/product_claims, hand-written, and
+eval/data/products, generated) and SummEdits' "evaluation" split.
 Test splits and WiCE are never loaded here. The objective is the mean balanced accuracy over the dev sets (each set
 weighs the same, whatever its size). Search: coordinate ascent over a grid per threshold, two sweeps, ties broken
 towards the current value (so an unused threshold keeps its value). The embedding baseline's threshold is calibrated
@@ -97,7 +98,7 @@ def main() -> int:
     args = parser.parse_args()
 
     dev: dict[str, list[Case]] = {}
-    for name in ("product", "summedits"):
+    for name in ("product", "product-generated", "summedits"):
         try:
             dev[name] = load(name, "dev")
         except FileNotFoundError as exc:
@@ -127,7 +128,11 @@ def main() -> int:
     baseline_score = float(
         np.mean([balanced_accuracy([g for _, g in grp], [s >= tau for s, _ in grp]) for grp in scored])
     )
-    sources = {"product": "products/dev", "summedits": "summedits/evaluation"}
+    sources = {
+        "product": "product_claims/dev",
+        "product-generated": "products/dev",
+        "summedits": "summedits/evaluation",
+    }
     text = TEMPLATE.format(
         sources=", ".join(sources[n] for n in dev),
         score=best,

@@ -187,12 +187,12 @@ app.add_typer(eval_app, name="eval")
 @user_errors
 def eval_grounding(
     datasets: Annotated[
-        str, typer.Option(help="Comma-separated: product, summedits, wice.")
-    ] = "product,summedits,wice",
+        str, typer.Option(help="Comma-separated: product, product-generated, summedits, wice.")
+    ] = "product,product-generated,summedits,wice",
     split: Annotated[str, typer.Option(help="test (default) or dev. WiCE has only a held-out set.")] = "test",
     shared: Annotated[Path | None, typer.Option(help="Shared data folder (default: ../shared/data).")] = None,
     product: Annotated[
-        Path | None, typer.Option(help="Product claims folder (default: eval/data/products).")
+        Path | None, typer.Option(help="Folder of the product data set (default: eval/data/product_claims).")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases per data set (quick runs).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the reports as JSON here.")] = None,

@@ -1,6 +1,7 @@
 """Labelled grounding sets as one record shape: a text to check, its evidence, and whether it is consistent.
 
-- `product`: whyrec own product-domain claims (eval/data/products), cited, with the pair's evidence units.
+- `product`: hand-written product-domain claims (eval/data/product_claims), cited, with the pair's evidence units.
+- `product-generated`: claims generated from templates and single edits (eval/data/products), same record shape.
 - `summedits`: SummEdits (Laban et al. 2023), four domains; the "evaluation" split is dev, "test" is test.
 - `wice`: WiCE (Kamoi et al. 2023) claim-level entailment, dev file; held out entirely (never calibrated on).
 """
@@ -18,7 +19,8 @@ from whyrec.knowledge.split import split_sentences
 from whyrec.schema import Claim, Evidence
 
 Split = Literal["dev", "test"]
-DATASETS = ("product", "summedits", "wice")
+DATASETS = ("product", "product-generated", "summedits", "wice")
+DEFAULT_DATASETS = ("product", "summedits", "wice")
 SUMMEDITS_DOMAINS = ("news", "podcast", "qmsumm", "sales_email")
 # WiCE evidence comes with Wikipedia-style metadata lines; they are context, not claims' support.
 _WICE_META = "(meta data)"
@@ -41,7 +43,11 @@ def default_shared() -> Path:
 
 
 def default_product() -> Path:
-    return Path(os.environ.get("WHYREC_PRODUCT_CLAIMS", Path.cwd() / "eval" / "data" / "products"))
+    return Path(os.environ.get("WHYREC_PRODUCT_CLAIMS", Path.cwd() / "eval" / "data" / "product_claims"))
+
+
+def default_generated() -> Path:
+    return Path.cwd() / "eval" / "data" / "products"
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -58,7 +64,7 @@ def _document(text: str, source: str) -> list[Evidence]:
     ]
 
 
-def product_cases(root: Path, split: Split) -> list[Case]:
+def product_cases(root: Path, split: Split, name: str = "product") -> list[Case]:
     cases = []
     for row in _jsonl(root / f"{split}.jsonl"):
         claim_text = str(row["claim"])
@@ -66,7 +72,7 @@ def product_cases(root: Path, split: Split) -> list[Case]:
         claim = Claim(text=claim_text, cites=list(row["cites"]), span=(0, len(claim_text)))
         cases.append(
             Case(
-                "product",
+                name,
                 str(row["id"]),
                 split,
                 claim_text,
@@ -132,6 +138,8 @@ def load(dataset: str, split: Split, shared: Path | None = None, product: Path |
     shared = shared or default_shared()
     if dataset == "product":
         return product_cases(product or default_product(), split)
+    if dataset == "product-generated":
+        return product_cases(default_generated(), split, dataset)
     if dataset == "summedits":
         return summedits_cases(shared, split)
     if dataset == "wice":

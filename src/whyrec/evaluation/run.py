@@ -45,6 +45,7 @@ def table(reports: list[Report]) -> Table:
         "recall ok",
         "recall broken",
         "claims/s",
+        "lexical claims/s",
         box=None,
         header_style="bold",
     )
@@ -59,6 +60,7 @@ def table(reports: list[Report]) -> Table:
             f"{r.recall_consistent:.1f}",
             f"{r.recall_inconsistent:.1f}",
             f"{r.claims_per_second:,.0f}",
+            f"{r.claims_per_second_lexical:,.0f}",
         )
     return grid
 
@@ -95,7 +97,8 @@ def run_grounding(
     embedder.embed(["warm up"])  # load the model before the clock starts
     checker = RuleChecker(thresholds, embedder=embedder)
     baseline = EmbeddingBaseline(embedder)
-    reports = evaluate(loaded, checker, baseline, thresholds.baseline)
+    lexical = RuleChecker(thresholds)
+    reports = evaluate(loaded, checker, baseline, thresholds.baseline, lexical=lexical)
     console = Console(width=max(console.width, 150), file=console.file, highlight=False)
     console.print(table(reports))
     for report in reports:
