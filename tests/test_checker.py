@@ -115,7 +115,7 @@ def test_you_inside_a_reviewers_quote_is_the_reviewers_word() -> None:
     quote = "the fact you get salad makes it worth it"
     evidence = [*EVIDENCE, unit("P:rev:R9:s1", f"Honestly {quote}.", kind="review")]
     assert verdict(f'A reviewer wrote: "{quote}"', "P:rev:R9:s1", evidence=evidence).label == "supported"
-    assert verdict(f'You will agree: "{quote}"', "P:rev:R9:s1", evidence=evidence).rule == "subject_is_user"
+    assert verdict(f'You loved it: "{quote}"', "P:rev:R9:s1", evidence=evidence).rule == "subject_is_user"
 
 
 # --- numbers_match -----------------------------------------------------------------------------------------------
@@ -325,3 +325,49 @@ def test_a_reason_copied_verbatim_from_the_evidence_is_supported(text: str, othe
 def test_a_marker_at_the_end_of_a_sentence_cites_for_all_its_clauses() -> None:
     claims = parse_reason("It arrived quickly and my dad loved it [P:rev:R1:s1]. It costs $25.", EVIDENCE)
     assert [c.cites for c in claims] == [["P:rev:R1:s1"], ["P:rev:R1:s1"], []]
+
+
+# --- readings found on the product-claims dev split ---------------------------------------------------------------
+
+LISTING = [
+    *EVIDENCE,
+    unit("P:feat:1", "The gift that lets them fly to 85+ destinations.", kind="description"),
+    unit("P:feat:2", "Redeem at Starbucks stores in the U.S. only.", kind="description"),
+    unit("P:desc:s2", "You can check the balance online or dine in the store.", kind="description"),
+    unit(
+        "P:desc:s3",
+        "A recipe is featured in each issue, and cards have no fees or expiration dates.",
+        kind="description",
+    ),
+    unit("P:rev:R8:s1", "I have subscribed for more than a dozen years now.", kind="review", rating=5),
+    unit("user:U:hist:E:E", 'Reviewed "Olive Garden - E-mail Delivery", rated 5/5', kind="history", rating=5),
+]
+
+
+def test_generic_you_is_anyone_but_a_claim_about_the_users_past_needs_their_history() -> None:
+    assert verdict("You can check the balance online.", "P:desc:s2", evidence=LISTING).label == "supported"
+    assert verdict("You checked the balance online before.", "P:desc:s2", evidence=LISTING).rule == "subject_is_user"
+
+
+def test_bounds_stated_by_the_evidence_back_the_same_bound() -> None:
+    assert verdict("It flies to more than 85 destinations.", "P:feat:1", evidence=LISTING).label == "supported"
+    assert verdict("It flies to 85 destinations.", "P:feat:1", evidence=LISTING).label == "supported"
+    assert verdict("It flies to fewer than 50 destinations.", "P:feat:1", evidence=LISTING).label != "supported"
+    found = verdict("One reviewer has subscribed for more than twelve years.", "P:rev:R8:s1", evidence=LISTING)
+    assert found.label == "supported"
+    assert verdict("One reviewer has subscribed for 20 years.", "P:rev:R8:s1", evidence=LISTING).label == "contradicted"
+
+
+def test_place_and_format_spellings_name_the_same_thing() -> None:
+    found = verdict("It is redeemable only at Starbucks stores in the United States.", "P:feat:2", evidence=LISTING)
+    assert found.label == "supported"
+    found = verdict("You rated the e-mailed Olive Garden card 5 stars.", "user:U:hist:E:E", evidence=LISTING)
+    assert found.label == "supported"
+    found = verdict("You rated the plastic Olive Garden card 5 stars.", "user:U:hist:E:E", evidence=LISTING)
+    assert found.label != "supported"
+
+
+def test_every_is_backed_by_each_and_a_negated_list_backs_never() -> None:
+    assert verdict("Every issue has a recipe.", "P:desc:s3", evidence=LISTING).label == "supported"
+    assert verdict("Cards have no fees and never expire.", "P:desc:s3", evidence=LISTING).label == "supported"
+    assert verdict("Every store sells it.", "P:feat:2", evidence=LISTING).label == "unsupported"

@@ -15,7 +15,7 @@ import snowballstemmer
 
 from whyrec.knowledge.text import STOPWORDS
 
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d[\d,]*(?:\.\d+)?|[$%#/]")
+_TOKEN = re.compile(r"U\.S\.(?:A\.)?|[A-Za-z]+(?:'[A-Za-z]+)?|\d[\d,]*(?:\.\d+)?|[$%#/]")
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"“”]|\b(?:but|although|though|however|while|whereas)\b", re.I)
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -33,6 +33,7 @@ FRAME_WORDS = (
     frozenset(
         """
     reviewer reviewers review reviews customer customers buyer buyers people person someone user users many
+    reader readers subscriber subscribers listing listings owner owners
     several mention mentions mentioned note notes noted noting say says said state states stated describe describes
     described report reports reported find finds found call calls called write writes wrote comment comments
     commented according seller product item one also really quite still even overall well thing things something
@@ -94,8 +95,16 @@ class Number:
     end: int
 
     def satisfied_by(self, other: Number) -> bool:
-        """Whether `other` (a value stated in the evidence) makes this claimed number true."""
+        """Whether `other` (a value stated in the evidence) makes this claimed number true. Evidence that states a
+        bound ("85+", "more than 100") backs the same value and any weaker bound in the same direction."""
         value = other.value
+        if other.bound != "eq":
+            same = abs(value - self.value) < 0.005
+            if self.bound == "eq":
+                return same
+            if self.bound[:3] != other.bound[:3]:
+                return False
+            return value >= self.value - 1e-9 if self.bound.startswith("min") else value <= self.value + 1e-9
         match self.bound:
             case "max":
                 return value <= self.value + 1e-9
@@ -122,8 +131,13 @@ class Analysed:
     stems: frozenset[str]
     content: frozenset[str]  # stems of the words that carry content (not function words, not negation cues)
 
-    def negated_stems(self) -> frozenset[str]:
-        return frozenset(t.stem for t in self.tokens if t.negated)
+    def negated_stems(self, window: int = 0) -> frozenset[str]:
+        """Stems a negation governs; with a window, also any word that shortly follows a cue ("no fees or
+        *expiration* dates"), for checks that must not mistake a negated list for a plain statement."""
+        cues = [i for i, t in enumerate(self.tokens) if t.word in NEGATION_CUES or t.word.endswith("n't")]
+        return frozenset(
+            t.stem for i, t in enumerate(self.tokens) if t.negated or any(0 < i - c <= window for c in cues)
+        )
 
     def has_negation(self) -> bool:
         return any(t.word in NEGATION_CUES or t.word.endswith("n't") for t in self.tokens)
@@ -136,7 +150,8 @@ class Analysed:
 
 def is_content(word: str) -> bool:
     """Words and numbers that carry content; numbers are also checked value by value by the numbers rule."""
-    return word[0].isalnum() and word not in FRAME_WORDS and word not in NEGATION_CUES and len(word) > 1
+    word = word.removesuffix("'s")  # "reviewer's" frames as "reviewer" does
+    return word[:1].isalnum() and word not in FRAME_WORDS and word not in NEGATION_CUES and len(word) > 1
 
 
 @lru_cache(maxsize=1 << 16)
@@ -164,6 +179,8 @@ def _tokens(text: str) -> tuple[Token, ...]:
         word = match.group().lower()
         if word[0].isdigit():
             word = _canonical(word)  # "25.00" and "25" are the same number
+        elif word.startswith("u.s."):
+            word = "usa"
         is_cue = word in NEGATION_CUES or word.endswith("n't")
         negated = scope_left > 0 and not is_cue and word not in STOPWORDS
         tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
@@ -177,7 +194,8 @@ def _tokens(text: str) -> tuple[Token, ...]:
 
 
 def _bound_before(text: str, start: int) -> Bound:
-    before = text[max(0, start - 16) : start].lower().rstrip(" $")
+    before = text[max(0, start - 19) : start].lower().rstrip(" $")
+    before = before.removesuffix(" a").removesuffix(" an")  # "more than a dozen"
     for phrase in _BOUND_MAX:
         if before.endswith(phrase):
             return "max_strict" if phrase in _STRICT else "max"
@@ -225,7 +243,8 @@ def _numbers(text: str) -> tuple[Number, ...]:
         noun_match = _NOUN_AFTER.match(text, m.end())
         noun = noun_match.group(1).lower() if noun_match else ""
         noun_stem = stem(noun) if noun and noun not in STOPWORDS else ""
-        found.append(Number(_value(raw), "count", noun_stem, _bound_before(text, m.start()), m.start(), m.end()))
+        bound = "min" if text[m.end() : m.end() + 1] == "+" else _bound_before(text, m.start())  # "85+"
+        found.append(Number(_value(raw), "count", noun_stem, bound, m.start(), m.end()))
     found.sort(key=lambda n: n.start)
     return tuple(found)
 

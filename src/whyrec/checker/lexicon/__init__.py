@@ -32,6 +32,13 @@ SUPERLATIVES = frozenset(
     guarantees everyone everybody every lifetime ever most least top-rated unrivaled unparalleled superior
     """.split()
 )
+# Evidence that backs a superlative without the same word ("every issue" / "in each issue").
+SUPERLATIVE_BACKING: dict[str, frozenset[str]] = {
+    "every": frozenset({"each", "every", "per", "after", "weekly", "monthly", "daily", "annually", "yearly"}),
+    "always": frozenset({"every", "each", "always"}),
+    "everyone": frozenset({"everybody", "everyone", "anyone", "anybody", "all"}),
+    "everybody": frozenset({"everybody", "everyone", "anyone", "anybody", "all"}),
+}
 # "never" is a guarantee too, but a negated statement in the evidence can back it ("no expiration date").
 NEVER = "never"
 
@@ -44,7 +51,7 @@ ATTRIBUTES: dict[str, frozenset[str]] = {
         "material": "plastic metal metallic paper cardboard wood wooden leather cotton wool glass steel aluminum "
         "aluminium silicone rubber fabric ceramic",
         "network": "visa mastercard amex discover maestro",
-        "format": "email e-mail printable print physical plastic digital electronic mailed text sms",
+        "format": "email emailed emails printable print physical plastic digital electronic mailed text sms",
         "device": "iphone ipad android kindle windows mac macos ios alexa chromebook",
         "frequency": "weekly monthly quarterly annual annually yearly daily biweekly bimonthly",
     }.items()

@@ -3,16 +3,36 @@ names (the cited units and the item's specs); a name the evidence never mentions
 
 from __future__ import annotations
 
-from whyrec.checker.analysis import Token
+from whyrec.checker.analysis import Token, stem
 from whyrec.checker.lexicon import ATTRIBUTES
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
 from whyrec.schema import Evidence, EvidenceSpan
 
+_PLACE_ALIASES = ((frozenset({"usa", "us", "america"}), frozenset({"unit", "state"})),)
 _NOT_NAMES = frozenset("i i'm i've you it its the a an this that they he she we".split())
 
 
+def _words(text: str, tokens: tuple[Token, ...]) -> list[tuple[str, Token]]:
+    """Words with "e-" prefixes joined ("e-mailed" → "emailed"), each with its (last) token."""
+    out: list[tuple[str, Token]] = []
+    for i, token in enumerate(tokens):
+        if i and tokens[i - 1].word == "e" and text[tokens[i - 1].end : token.start] == "-":
+            out[-1] = (
+                "e" + token.word,
+                Token("e" + token.word, stem("e" + token.word), tokens[i - 1].start, token.end, token.negated),
+            )
+            continue
+        out.append((token.word, token))
+    return out
+
+
 def _values(units: list[Evidence], ctx: Context, vocabulary: frozenset[str]) -> list[tuple[str, EvidenceSpan]]:
-    return [(t.word, span(u, t.start, t.end)) for u in units for t in ctx.analysed(u).tokens if t.word in vocabulary]
+    return [
+        (w, span(u, t.start, t.end))
+        for u in units
+        for w, t in _words(u.text, ctx.analysed(u).tokens)
+        if w in vocabulary
+    ]
 
 
 def _names(view: ClaimView) -> list[Token]:
@@ -35,15 +55,18 @@ class AttributesAgree:
     name = "attributes_agree"
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
-        claimed = {t.word: t for t in view.frame.tokens if not t.negated}
-        cited_words = {t.word for e in view.cited for t in ctx.analysed(e).tokens}
-        title_words = {t.word for e in ctx.units if e.field == "title" for t in ctx.analysed(e).tokens}
+        claimed = {w: t for w, t in _words(view.frame.text, view.frame.tokens) if not t.negated}
+        cited_stems = {t.stem for e in view.cited for _, t in _words(e.text, ctx.analysed(e).tokens)}
+        title_stems = {
+            t.stem for e in ctx.units if e.field == "title" for _, t in _words(e.text, ctx.analysed(e).tokens)
+        }
         specs = [e for e in ctx.units if e.kind in ("spec", "description")] if ctx.is_catalogue else []
         for attribute, vocabulary in ATTRIBUTES.items():
-            named = sorted(w for w in claimed if w in vocabulary and w not in cited_words and w not in title_words)
+            named = sorted(w for w, t in claimed.items() if w in vocabulary and t.stem not in cited_stems | title_stems)
             if not named:
                 continue
-            others = [(v, s) for v, s in _values(view.cited + specs, ctx, vocabulary) if v not in named]
+            named_stems = {claimed[w].stem for w in named}
+            others = [(v, s) for v, s in _values(view.cited + specs, ctx, vocabulary) if stem(v) not in named_stems]
             word = named[0]
             if others:
                 stated = ", ".join(sorted({ctx.evidence[s.unit_id].text[s.start : s.end] for _, s in others}))
@@ -53,6 +76,9 @@ class AttributesAgree:
                 return Decision("unsupported", f"no evidence names the {attribute} {word!r}", 0.0)
         # a name must be in what the claim cites; an uncited claim's names anywhere in the evidence
         known = ctx.all_stems if view.auto_cited else view.support_stems(ctx) | ctx.title_stems
+        for short, long in _PLACE_ALIASES:  # "U.S." names the same place as "United States"
+            if short & known or long <= known:
+                known = known | short | long
         unknown = [t for t in _names(view) if t.stem not in known and len(t.word) > 1]
         if unknown:
             return Decision("unsupported", f"the evidence never mentions {unknown[0].word!r}", 0.0)

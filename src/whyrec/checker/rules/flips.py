@@ -13,11 +13,19 @@ def _is_cue(word: str) -> bool:
     return word in NEGATION_CUES or word.endswith("n't")
 
 
-def _near_cue(tokens: tuple[Token, ...], index: int) -> bool:
-    """A negation cue just before the word, or just after it ("Parking: none", "Expiration: never")."""
+def _near_cue(text: str, tokens: tuple[Token, ...], index: int) -> bool:
+    """A negation cue just before the word, or right after it across a colon or dash ("Expiration: never")."""
     before = tokens[max(0, index - 2) : index]
-    after = tokens[index + 1 : index + 3]
-    return any(_is_cue(t.word) for t in (*before, *after))
+    if any(_is_cue(t.word) for t in before):
+        return True
+    if index + 1 < len(tokens) and _is_cue(tokens[index + 1].word):
+        return bool(set(text[tokens[index].end : tokens[index + 1].start]) & {":", "-", "–"})
+    return False
+
+
+def _cue_before(tokens: tuple[Token, ...], index: int, window: int = 6) -> bool:
+    """A negation cue anywhere shortly before the word: "no fees or *expiration* dates" is not a plain statement."""
+    return any(_is_cue(t.word) for t in tokens[max(0, index - window) : index])
 
 
 def _pool(view: ClaimView, ctx: Context) -> list[Evidence]:
@@ -50,8 +58,10 @@ class NegationFlip:
                 for index, token in enumerate(tokens):
                     if token.stem != stem:
                         continue
-                    negated = token.negated or _near_cue(tokens, index)
-                    (said_negated if negated else said_plain).append((unit, token))
+                    if token.negated or _near_cue(unit.text, tokens, index):
+                        said_negated.append((unit, token))
+                    elif not _cue_before(tokens, index):
+                        said_plain.append((unit, token))
             if said_plain and said_negated:
                 continue  # the evidence says it both ways
             found = said_plain if stem in claim_neg else said_negated

@@ -53,6 +53,9 @@ class NumbersMatch:
             comparable = [(n, s, label) for n, s, label in stated if number.comparable(n)]
             if any(number.comparable(n) and number.satisfied_by(n) for n, _, _ in anywhere):
                 continue
+            # the same count said of a differently worded noun ("6,500 Taco Bell locations" / "6,500 locations")
+            if number.unit == "count" and any(n.unit == "count" and number.satisfied_by(n) for n, _, _ in anywhere):
+                continue
             if comparable:
                 values = ", ".join(sorted({label for _, _, label in comparable}))
                 return Decision(

@@ -46,7 +46,8 @@ class PolarityAgrees:
             )
         if not aspect or not cited_reviews or ABOUT_ONE_REVIEWER.search(unquoted(view.claim.text)):
             return None  # what one reviewer felt is checked against that review alone
-        mentions = [e for e in ctx.reviews() if aspect & ctx.analysed(e).content]
+        # the reviews the claim cites are mentions of its aspect too, whatever words they use
+        mentions = [e for e in ctx.reviews() if aspect & ctx.analysed(e).content or e in cited_reviews]
         agree = [e for e in mentions if polarity(e.text) * sign >= limits.mention]
         disagree = [e for e in mentions if polarity(e.text) * sign <= -limits.mention]
         if len(disagree) > len(agree):

@@ -9,9 +9,15 @@ from whyrec.checker.analysis import stem
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
 
 ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
-ABOUT_ONE_REVIEWER = re.compile(r"\b(a|one|another|the)\s+(reviewer|customer|buyer|user|shopper|purchaser)\b", re.I)
+_ONE = r"reviewer|customer|buyer|user|shopper|purchaser|reader|subscriber|owner"
+ABOUT_ONE_REVIEWER = re.compile(rf"\b(a|one|another|the)\s+(?:\w+\s+)?({_ONE})\b", re.I)
+# Plural reviewers: the nouns themselves, or "many/several/most/some ..." and "people/everyone/others" as the subject
+# of a saying verb ("people say", "most love it"); not "several awards" or "the richest people".
+_SAYING = r"say|said|says|find|found|like|liked|love|loved|report|reported|complain|complained|mention|mentioned|agree"
 ABOUT_REVIEWERS = re.compile(
-    r"\b(reviewers|customers|buyers|users|shoppers|purchasers|people|many|several|most|everyone|others)\b", re.I
+    rf"\b(reviewers|customers|buyers|users|shoppers|purchasers|readers|subscribers|owners"
+    rf"|(?:people|everyone|others|many|several|most|some)\s+(?:\w+\s+)?(?:{_SAYING}))\b",
+    re.I,
 )
 # Words that frame a claim about the user's history rather than say what it holds.
 _USER_FRAME = frozenset(
@@ -20,6 +26,19 @@ _USER_FRAME = frozenset(
     bought buy buys purchased purchase reviewed review rated rate history past before previously earlier liked
     like enjoyed enjoy similar often usually regularly frequently again also tend
     """.split()
+)
+# "You" as anyone: what the item lets a buyer do ("you can redeem it online", "lets you dine in", "what you receive").
+_GENERIC_YOU = re.compile(
+    r"\b(?:you(?:\s+(?:also|just|only|even|still|then))?\s+(?:can|could|will|'ll|would|may|might|must|need|get|"
+    r"receive|don't have to|do not have to|won't)|(?:let|lets|make|makes|help|helps|allow|allows|for|give|gives)"
+    r"\s+you)\b",
+    re.I,
+)
+# ... but not a claim about what the user did ("you bought", "you have rated", "… before").
+_USERS_PAST = re.compile(
+    r"\byou(?:'ve|'d)?\s+(?:have|had|already|once|previously|\w+ed|bought|gave|got|paid|said|wrote|chose|took)\b"
+    r"|\b(?:before|previously|already|in the past|last time)\b",
+    re.I,
 )
 _OFTEN = re.compile(r"\b(often|usually|regularly|frequently|always|tend to|many times|a lot of)\b", re.I)
 
@@ -31,6 +50,8 @@ class SubjectIsUser:
         if not ctx.is_catalogue or not ABOUT_USER.search(unquoted(view.claim.text)):
             return None
         history = [e for e in view.cited if e.speaker == "user"]
+        if not history and self._generic(view):
+            return None
         if not history:
             return Decision("unsupported", "a claim about the user must cite the user's own history")
         words = view.content(ctx) - _USER_FRAME
@@ -40,6 +61,16 @@ class SubjectIsUser:
         if _OFTEN.search(view.claim.text) and len(matching) < 2:
             return Decision("unsupported", "'often' needs more than one matching item in the user's history", 0.5)
         return None
+
+    @staticmethod
+    def _generic(view: ClaimView) -> bool:
+        """Whether "you" means any buyer: a generic construction, or cited seller text that itself says "you"."""
+        text = unquoted(view.claim.text)
+        if _USERS_PAST.search(text):
+            return False
+        return bool(_GENERIC_YOU.search(text)) or any(
+            e.speaker == "seller" and ABOUT_USER.search(e.text) for e in view.cited
+        )
 
 
 class SubjectIsReviewer:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from whyrec.checker.lexicon import NEVER, SUPERLATIVES
+from whyrec.checker.analysis import stem
+from whyrec.checker.lexicon import NEVER, SUPERLATIVE_BACKING, SUPERLATIVES
 from whyrec.checker.rules.base import ClaimView, Context, Decision
 
 
@@ -11,13 +12,17 @@ class SuperlativeBacked:
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         support = view.support_stems(ctx)
-        for token in view.frame.tokens:
-            if token.word in SUPERLATIVES and token.stem not in support:
+        tokens = view.frame.tokens
+        for i, token in enumerate(tokens):
+            if token.word in ("least", "most") and i and tokens[i - 1].word == "at":
+                continue  # "at least $50" is a bound, checked by numbers_match
+            backing = {stem(w) for w in SUPERLATIVE_BACKING.get(token.word, ())} | {token.stem}
+            if token.word in SUPERLATIVES and not backing & support:
                 return Decision("unsupported", f"{token.word!r} claims more than the cited evidence says")
             if token.word == NEVER and NEVER not in support:
                 # "never expires" is backed by "no expiration" or "does not expire": the same words, negated
                 negated = {t.stem for t in view.frame.tokens if t.negated}
-                backed = any(negated & ctx.analysed(e).negated_stems() for e in view.cited)
+                backed = any(negated & ctx.analysed(e).negated_stems(window=6) for e in view.cited)
                 if not backed:
                     return Decision("unsupported", "'never' claims more than the cited evidence says")
         return None
