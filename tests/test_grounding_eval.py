@@ -78,3 +78,10 @@ def test_eval_grounding_names_a_missing_data_set_in_one_line(tmp_path: Path) -> 
     assert result.exit_code == 2 and "dev.jsonl" not in result.stderr and "test.jsonl not found" in result.stderr
     result = CliRunner().invoke(app, ["eval", "grounding", "--datasets", "nope"])
     assert result.exit_code == 2 and "unknown data set 'nope'" in result.stderr
+
+
+def test_no_product_test_item_is_a_dev_item_of_either_product_set() -> None:
+    dev = {c.item_id for name in ("product", "product-generated") for c in load(name, "dev")}
+    for name in ("product", "product-generated"):
+        test = load(name, "test")
+        assert test and not {c.item_id for c in test} & dev

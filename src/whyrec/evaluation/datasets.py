@@ -36,6 +36,7 @@ class Case:
     consistent: bool
     kind: str = ""  # how the case was made (product set: true_spec, wrong_number, …; SummEdits: edit type)
     claims: list[Claim] = field(default_factory=list)  # given claims with citations (product set); else split text
+    item_id: str = ""  # the product a product-set claim is about
 
 
 def default_shared() -> Path:
@@ -80,6 +81,7 @@ def product_cases(root: Path, split: Split, name: str = "product") -> list[Case]
                 row["label"] == "supported",
                 str(row["kind"]),
                 [claim],
+                str(row["item_id"]),
             )
         )
     return cases
@@ -136,10 +138,15 @@ def wice_cases(root: Path) -> list[Case]:
 def load(dataset: str, split: Split, shared: Path | None = None, product: Path | None = None) -> list[Case]:
     """The cases of one data set and split; FileNotFoundError names what is missing."""
     shared = shared or default_shared()
-    if dataset == "product":
-        return product_cases(product or default_product(), split)
-    if dataset == "product-generated":
-        return product_cases(default_generated(), split, dataset)
+    if dataset in ("product", "product-generated"):
+        roots = {"product": product or default_product(), "product-generated": default_generated()}
+        cases = product_cases(roots[dataset], split, dataset)
+        if split == "dev":
+            return cases
+        # both sets are calibrated on: a test item must not be a dev item of the other set
+        other = roots["product-generated" if dataset == "product" else "product"]
+        seen = {c.item_id for c in product_cases(other, "dev")} if (other / "dev.jsonl").exists() else set()
+        return [c for c in cases if c.item_id not in seen]
     if dataset == "summedits":
         return summedits_cases(shared, split)
     if dataset == "wice":
