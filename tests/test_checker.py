@@ -371,3 +371,29 @@ def test_every_is_backed_by_each_and_a_negated_list_backs_never() -> None:
     assert verdict("Every issue has a recipe.", "P:desc:s3", evidence=LISTING).label == "supported"
     assert verdict("Cards have no fees and never expire.", "P:desc:s3", evidence=LISTING).label == "supported"
     assert verdict("Every store sells it.", "P:feat:2", evidence=LISTING).label == "unsupported"
+
+
+def test_a_claim_about_the_user_names_only_what_their_history_names() -> None:
+    assert verdict("You have bought a Dunkin gift card before.", "user:U:hist:Q:Q").label == "supported"
+    found = verdict("You have bought a Peet's gift card before.", "user:U:hist:Q:Q")
+    assert (found.label, found.rule) == ("unsupported", "subject_is_user")
+
+
+def test_a_feeling_claimed_for_the_user_agrees_with_their_own_rating() -> None:
+    assert verdict("You were delighted with the Dunkin gift card.", "user:U:hist:Q:Q").label != "contradicted"
+    found = verdict("You gave the Dunkin card a poor rating.", "user:U:hist:Q:Q")
+    assert (found.label, found.rule) == ("contradicted", "polarity_agrees")
+
+
+def test_a_negation_skips_frame_words_and_title_words_align_a_flip() -> None:
+    listing = [
+        *EVIDENCE,
+        unit("P:desc:s4", "Subscriptions include 12 print and 12 digital issues.", kind="description"),
+        unit("P:desc:s5", "Card cannot be used to purchase a Starbucks gift card.", kind="description"),
+    ]
+    found = verdict("The subscription does not come with any digital issues.", "P:desc:s4", evidence=listing)
+    assert (found.label, found.rule) == ("contradicted", "negation_flip")
+    found = verdict("You can use it to buy another Starbucks gift card.", "P:desc:s5", evidence=listing)
+    assert (found.label, found.rule) == ("contradicted", "negation_flip")
+    found = verdict("It cannot be used to purchase a Starbucks gift card.", "P:desc:s5", evidence=listing)
+    assert found.label == "supported"

@@ -182,13 +182,13 @@ def _tokens(text: str) -> tuple[Token, ...]:
         elif word.startswith("u.s."):
             word = "usa"
         is_cue = word in NEGATION_CUES or word.endswith("n't")
-        negated = scope_left > 0 and not is_cue and word not in STOPWORDS
+        negated = scope_left > 0 and not is_cue and is_content(word)  # "does not come with *digital* issues"
         tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
         if is_cue:
             scope_left = NEGATION_SCOPE
         elif negated:
             scope_left = 0
-        elif scope_left:
+        elif scope_left and word not in STOPWORDS:  # "does not come with any *digital* issues"
             scope_left -= 1
     return tuple(tokens)
 
@@ -283,3 +283,20 @@ def clear_caches() -> None:
     """Forget every analysed text and stem (benchmarks time each pass from cold)."""
     analyse.cache_clear()
     stem.cache_clear()
+
+
+_NOT_NAMES = frozenset("i i'm i've you it its the a an this that they he she we".split())
+
+
+def names(analysed: Analysed) -> list[Token]:
+    """Capitalised words inside a text (not its first word, nor one opening a sentence or a quotation): brands,
+    places, people, products."""
+    found = []
+    for i, token in enumerate(analysed.tokens):
+        if i == 0 or not token.word[0].isalpha() or token.word in _NOT_NAMES:
+            continue
+        if analysed.text[: token.start].rstrip().endswith((".", "!", "?", ":", '"')):
+            continue
+        if analysed.text[token.start].isupper():
+            found.append(token)
+    return found

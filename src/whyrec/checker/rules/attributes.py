@@ -3,13 +3,12 @@ names (the cited units and the item's specs); a name the evidence never mentions
 
 from __future__ import annotations
 
-from whyrec.checker.analysis import Token, stem
+from whyrec.checker.analysis import Token, names, stem
 from whyrec.checker.lexicon import ATTRIBUTES
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
 from whyrec.schema import Evidence, EvidenceSpan
 
 _PLACE_ALIASES = ((frozenset({"usa", "us", "america"}), frozenset({"unit", "state"})),)
-_NOT_NAMES = frozenset("i i'm i've you it its the a an this that they he she we".split())
 
 
 def _words(text: str, tokens: tuple[Token, ...]) -> list[tuple[str, Token]]:
@@ -33,22 +32,6 @@ def _values(units: list[Evidence], ctx: Context, vocabulary: frozenset[str]) -> 
         for w, t in _words(u.text, ctx.analysed(u).tokens)
         if w in vocabulary
     ]
-
-
-def _names(view: ClaimView) -> list[Token]:
-    """Capitalised words inside the claim (not the first word): brands, places, people, products."""
-    tokens = view.frame.tokens
-    text = view.frame.text
-    names = []
-    for i, token in enumerate(tokens):
-        if i == 0 or not token.word[0].isalpha() or token.word in _NOT_NAMES:
-            continue
-        previous = text[: token.start].rstrip()
-        if previous.endswith((".", "!", "?", ":", '"')):
-            continue  # starts a sentence or a quotation
-        if text[token.start].isupper():
-            names.append(token)
-    return names
 
 
 class AttributesAgree:
@@ -79,7 +62,7 @@ class AttributesAgree:
         for short, long in _PLACE_ALIASES:  # "U.S." names the same place as "United States"
             if short & known or long <= known:
                 known = known | short | long
-        unknown = [t for t in _names(view) if t.stem not in known and len(t.word) > 1]
+        unknown = [t for t in names(view.frame) if t.stem not in known and len(t.word) > 1]
         if unknown:
             return Decision("unsupported", f"the evidence never mentions {unknown[0].word!r}", 0.0)
         return None

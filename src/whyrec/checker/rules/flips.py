@@ -36,7 +36,7 @@ def _pool(view: ClaimView, ctx: Context) -> list[Evidence]:
 
 def _aligned(view: ClaimView, ctx: Context, unit: Evidence, word: str) -> bool:
     """The unit is about what the claim says: it shares enough of the claim's other content words."""
-    rest = view.content(ctx) - {word}
+    rest = view.frame.content - {word}  # the item's title words count here: "buy another Domino's gift card"
     shared = len(rest & ctx.analysed(unit).stems)
     return not rest or shared / len(rest) >= ctx.thresholds.flips.align or shared >= 3
 

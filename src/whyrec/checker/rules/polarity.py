@@ -8,7 +8,7 @@ from functools import lru_cache
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
-from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER
+from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER, ABOUT_USER
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +38,18 @@ class PolarityAgrees:
         # what the sentiment is about: the content words that carry no sentiment of their own
         sentiment = _sentiment_words()
         aspect = view.content(ctx) & {t.stem for t in view.frame.tokens if t.word not in sentiment}
+        rated = [e for e in view.cited if e.speaker == "user" and e.rating is not None]
+        states_stars = any(n.unit == "star" for n in view.frame.numbers)  # "you gave it 1 star": numbers_match's
+        if rated and not states_stars and ABOUT_USER.search(unquoted(view.claim.text)):
+            # "you were disappointed by …" against the user's own 5-star rating of it
+            against_rating = [e for e in rated if (e.rating - 3) * sign < 0]  # type: ignore[operator]
+            if len(against_rating) == len(rated):
+                return Decision(
+                    "contradicted",
+                    "the user's own rating says the opposite",
+                    abs(claim),
+                    tuple(whole(e) for e in against_rating),
+                )
         cited_reviews = [e for e in view.cited if e.speaker == "reviewer"]
         against = [e for e in cited_reviews if polarity(e.text) * sign <= -limits.mention]
         if against and not [e for e in cited_reviews if polarity(e.text) * sign >= limits.mention]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from whyrec.checker.analysis import stem
+from whyrec.checker.analysis import names, stem
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
 
 ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
@@ -40,6 +40,14 @@ _USERS_PAST = re.compile(
     r"|\b(?:before|previously|already|in the past|last time)\b",
     re.I,
 )
+# What a unit of the user's history ("Reviewed X, rated 4/5") says without the words: the user had the item before.
+HISTORY_IMPLIES = frozenset(
+    stem(w)
+    for w in """
+    bought buy purchased purchase ordered order got get tried try reviewed review rated rate history past before
+    previously earlier already
+    """.split()
+)
 _OFTEN = re.compile(r"\b(often|usually|regularly|frequently|always|tend to|many times|a lot of)\b", re.I)
 
 
@@ -58,6 +66,10 @@ class SubjectIsUser:
         matching = [e for e in history if not words or words & ctx.analysed(e).content]
         if not matching:
             return Decision("unsupported", "the user's history cited says nothing of this", 0.0)
+        said = frozenset().union(*(ctx.analysed(e).stems for e in history))
+        unknown = [t.word for t in names(view.frame) if t.stem not in said]
+        if unknown:  # "you have reviewed an Applebee's card" needs Applebee's in the history, not only in the title
+            return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}", 0.0)
         if _OFTEN.search(view.claim.text) and len(matching) < 2:
             return Decision("unsupported", "'often' needs more than one matching item in the user's history", 0.5)
         return None

@@ -7,11 +7,14 @@ import numpy as np
 
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted
 from whyrec.checker.rules.numbers import backed_numbers
+from whyrec.checker.rules.subject import HISTORY_IMPLIES
 
 
 def supporting_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
-    """What the evidence backs: the cited units' stems, and the claim's numbers that the cited values make true."""
-    return view.support_stems(ctx) | backed_numbers(view, ctx)
+    """What the evidence backs: the cited units' stems, the claim's numbers that the cited values make true, and for
+    a unit of the user's history that the user had the item before."""
+    history = HISTORY_IMPLIES if any(e.speaker == "user" for e in view.cited) else frozenset()
+    return view.support_stems(ctx) | backed_numbers(view, ctx) | history
 
 
 def coverage(view: ClaimView, ctx: Context) -> float:
