@@ -397,3 +397,13 @@ def test_a_negation_skips_frame_words_and_title_words_align_a_flip() -> None:
     assert (found.label, found.rule) == ("contradicted", "negation_flip")
     found = verdict("It cannot be used to purchase a Starbucks gift card.", "P:desc:s5", evidence=listing)
     assert found.label == "supported"
+
+
+def test_scales_ordinals_and_free_compounds() -> None:
+    doc = ["The firm raised $5bn in the fourth quarter.", "Try our 30-day risk-free trial."]
+    assert check("The firm raised $5 billion in the fourth quarter.", doc)[0].label == "supported"
+    assert check("The firm raised $5mn in the fourth quarter.", doc)[0].label == "contradicted"
+    assert check("The firm raised $5bn in the third quarter.", doc)[0].label == "contradicted"
+    assert check("They offer the first 30-day risk-free trial.", doc)[0].label == "supported"  # no other "first"
+    assert check("They offer a 30-day trial with no risk.", doc)[0].label == "supported"
+    assert check("They offer a 30-day trial with risk.", doc)[0].rule == "negation_flip"

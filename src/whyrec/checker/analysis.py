@@ -7,7 +7,7 @@ Everything here is lexical and deterministic, so a verdict can always point at t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -72,7 +72,7 @@ _BOUND_MAX = ("under", "below", "less than", "cheaper than", "up to", "at most",
 _BOUND_MIN = ("over", "above", "more than", "at least", "upwards of", "no less than")
 _STRICT = frozenset({"under", "below", "less than", "cheaper than", "over", "above", "more than"})
 
-Unit = Literal["money", "percent", "star", "count"]
+Unit = Literal["money", "percent", "star", "count", "ordinal"]
 Bound = Literal["eq", "max", "min", "max_strict", "min_strict"]
 
 
@@ -120,6 +120,8 @@ class Number:
         """Same kind of quantity: both prices, both percentages, both ratings, or counts of the same thing."""
         if self.unit != other.unit:
             return False
+        if self.unit == "ordinal":  # "the fourth quarter" and "the third quarter", not "first time" and "second issue"
+            return bool(self.noun) and self.noun == other.noun
         return self.unit != "count" or not self.noun or not other.noun or self.noun == other.noun
 
 
@@ -190,6 +192,8 @@ def _tokens(text: str) -> tuple[Token, ...]:
             scope_left = 0
         elif scope_left and word not in STOPWORDS:  # "does not come with any *digital* issues"
             scope_left -= 1
+        if word == "free" and len(tokens) > 1 and text[tokens[-2].end : match.start()] == "-":
+            tokens[-2] = replace(tokens[-2], negated=True)  # "risk-free", "fee-free": without the word before
     return tuple(tokens)
 
 
@@ -211,6 +215,13 @@ _RATING = re.compile(
     r"\b(\d(?:\.\d)?|one|two|three|four|five)(?:\s?/\s?5\b|\s+out\s+of\s+(?:5|five)\b|[\s-]+stars?\b)", re.I
 )
 _PLAIN = re.compile(r"(?<![\w.$])(\d[\d,]*(?:\.\d+)?)(?![\w%]|\.\d)|\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+_SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_SCALES |= {"tn": 1e12, "trillion": 1e12}
+_SCALE = re.compile(r"\s?(" + "|".join(_SCALES) + r")\b", re.I)
+_ORDINALS = {
+    w: n for n, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)
+}
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.I)
 _NOUN_AFTER = re.compile(r"\s*(?:-\s*)?([A-Za-z]+)")
 _SMALL = {"one": 1, **{k: v for k, v in NUMBER_WORDS.items() if v <= 5}}
 
@@ -234,17 +245,32 @@ def _numbers(text: str) -> tuple[Number, ...]:
     for pattern, unit in ((_MONEY, "money"), (_PERCENT, "percent"), (_RATING, "star")):
         for m in pattern.finditer(text):
             raw = next(g for g in m.groups() if g)
-            found.append(Number(_value(raw), unit, "", _bound_before(text, m.start()), m.start(), m.end()))  # type: ignore[arg-type]
-            taken.append((m.start(), m.end()))
+            value, end = _value(raw), m.end()
+            scale = _SCALE.match(text, end) if unit == "money" else None
+            if scale:  # "$5bn", "$2.5 million"
+                value, end = value * _SCALES[scale.group(1).lower()], scale.end()
+            found.append(Number(value, unit, "", _bound_before(text, m.start()), m.start(), end))  # type: ignore[arg-type]
+            taken.append((m.start(), end))
     for m in _PLAIN.finditer(text):
         if not free(m.start(), m.end()):
             continue
         raw = m.group(1) or m.group(2)
+        value, end = _value(raw), m.end()
+        scale = _SCALE.match(text, end)
+        if scale and len(scale.group(1)) > 2:  # "5 million people" (but "2 m of cable" is metres)
+            value, end = value * _SCALES[scale.group(1).lower()], scale.end()
+        noun_match = _NOUN_AFTER.match(text, end)
+        noun = noun_match.group(1).lower() if noun_match else ""
+        noun_stem = stem(noun) if noun and noun not in STOPWORDS else ""
+        bound = "min" if text[end : end + 1] == "+" else _bound_before(text, m.start())  # "85+"
+        found.append(Number(value, "count", noun_stem, bound, m.start(), end))
+    for m in _ORDINAL.finditer(text):
         noun_match = _NOUN_AFTER.match(text, m.end())
         noun = noun_match.group(1).lower() if noun_match else ""
         noun_stem = stem(noun) if noun and noun not in STOPWORDS else ""
-        bound = "min" if text[m.end() : m.end() + 1] == "+" else _bound_before(text, m.start())  # "85+"
-        found.append(Number(_value(raw), "count", noun_stem, bound, m.start(), m.end()))
+        word = m.group(1).lower()
+        value = float(_ORDINALS[word]) if word in _ORDINALS else float(m.group(2))
+        found.append(Number(value, "ordinal", noun_stem, "eq", m.start(), m.end()))
     found.sort(key=lambda n: n.start)
     return tuple(found)
 

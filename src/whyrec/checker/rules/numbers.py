@@ -56,6 +56,8 @@ class NumbersMatch:
             # the same count said of a differently worded noun ("6,500 Taco Bell locations" / "6,500 locations")
             if number.unit == "count" and any(n.unit == "count" and number.satisfied_by(n) for n, _, _ in anywhere):
                 continue
+            if number.unit == "ordinal" and not comparable:
+                continue  # "the first 20 customers": an ordinal only contradicts another of the same thing
             if comparable:
                 values = ", ".join(sorted({label for _, _, label in comparable}))
                 return Decision(
