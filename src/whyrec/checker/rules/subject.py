@@ -40,6 +40,7 @@ _USERS_PAST = re.compile(
     r"|\b(?:before|previously|already|in the past|last time)\b",
     re.I,
 )
+_AGREE = 2 / 3  # share of a claim's content words another reviewer's sentence must say to count as saying it
 # What a unit of the user's history ("Reviewed X, rated 4/5") says without the words: the user had the item before.
 HISTORY_IMPLIES = frozenset(
     stem(w)
@@ -103,8 +104,10 @@ class SubjectIsReviewer:
         words = view.content(ctx)
         agreeing = {e.user_id for e in reviews}
         # other reviewers in the evidence who say the same, cited or not
+        # an uncited review agrees only if it says most of the claim, never on one word of two
+        agree = max(ctx.support.overlap, _AGREE)
         for unit in ctx.reviews():
-            if words and len(words & ctx.analysed(unit).content) / len(words) >= ctx.support.overlap:
+            if words and len(words & ctx.analysed(unit).content) / len(words) >= agree:
                 agreeing.add(unit.user_id)
         if len(agreeing) < 2:
             return Decision(
