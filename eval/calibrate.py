@@ -41,6 +41,7 @@ GRID: dict[tuple[str, str], list[float]] = {
     ("support_document", "embedding"): _EMBEDDING,
     ("support_document", "best_units"): _UNITS,
     ("flips", "align"): [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0],
+    ("flips", "deny"): [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
     ("polarity", "claim"): [0.2, 0.3, 0.35, 0.45, 0.6, 0.8],
     ("polarity", "mention"): [0.1, 0.2, 0.3, 0.4, 0.5],
 }
@@ -71,6 +72,7 @@ best_units = {support_document[best_units]:d}
 
 [flips]
 align = {flips[align]:g}          # share of the claim's content a unit must share before a negation/antonym flip counts
+deny = {flips[deny]:g}           # share of a negated claim's content a negated unit must share to back it ("not" needs a "not")
 
 [polarity]
 claim = {polarity[claim]:g}          # |VADER compound| from which a claim states a sentiment

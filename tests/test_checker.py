@@ -174,7 +174,8 @@ def test_superlative_backed() -> None:
     assert outcome("A reviewer calls it the best gift card they ever bought.", "P:rev:R6:s1")[0] == "supported"
     assert outcome("It is the best gift for coffee lovers.", "P:rev:R2:s1") == ("unsupported", "superlative_backed")
     assert outcome("The card never expires.", "P:desc:s1")[0] == "supported"
-    assert outcome("The tin never breaks.", "P:rev:R1:s1") == ("unsupported", "superlative_backed")
+    assert outcome("The tin never breaks.", "P:rev:R1:s1")[0] == "unsupported"  # no evidence says "not" at all
+    assert outcome("The red metal tin will always last.", "P:rev:R1:s1") == ("unsupported", "superlative_backed")
 
 
 # --- polarity_agrees ----------------------------------------------------------------------------------------------
@@ -407,3 +408,12 @@ def test_scales_ordinals_and_free_compounds() -> None:
     assert check("They offer the first 30-day risk-free trial.", doc)[0].label == "supported"  # no other "first"
     assert check("They offer a 30-day trial with no risk.", doc)[0].label == "supported"
     assert check("They offer a 30-day trial with risk.", doc)[0].rule == "negation_flip"
+
+
+def test_a_negated_claim_needs_evidence_that_says_no() -> None:
+    listing = [*EVIDENCE, unit("P:desc:s6", "Redeemable at Starbucks in the U.S. and Canada.", kind="description")]
+    found = verdict("It is not redeemable in Canada.", "P:desc:s6", evidence=listing)
+    assert found.label != "supported"
+    found = verdict("It is not accepted in Canada.", "P:desc:s6", evidence=listing)
+    assert (found.label, found.rule) == ("unsupported", "negation_flip")
+    assert verdict("The card does not expire.", "P:desc:s1").label == "supported"

@@ -24,6 +24,7 @@ class SupportThresholds(_Section):
 
 class FlipThresholds(_Section):
     align: float = Field(ge=0, le=1)
+    deny: float = Field(ge=0, le=1)
 
 
 class PolarityThresholds(_Section):

@@ -71,7 +71,19 @@ class NegationFlip:
             unit, token = hits[0]
             flipped = "the claim negates" if stem in claim_neg else "the evidence negates"
             return Decision("contradicted", f"{flipped} {token.word!r}", 0.0, (span(unit, token.start, token.end),))
+        if claim_neg and not any(self._denies(view, ctx, unit) for unit in pool):
+            word = next(t.word for t in view.frame.tokens if t.stem in claim_neg)
+            return Decision("unsupported", f"no evidence says anything like 'not {word}'", 0.0)
         return None
+
+    @staticmethod
+    def _denies(view: ClaimView, ctx: Context, unit: Evidence) -> bool:
+        """The unit states a negation and is about what the claim says (shares enough of its content)."""
+        analysed = ctx.analysed(unit)
+        if not (analysed.has_negation() or any(t.negated for t in analysed.tokens)):
+            return False
+        words = view.frame.content
+        return not words or len(words & analysed.stems) / len(words) >= ctx.thresholds.flips.deny
 
 
 class AntonymFlip:
