@@ -72,7 +72,7 @@ best_units = {support_document[best_units]:d}
 
 [flips]
 align = {flips[align]:g}          # share of the claim's content a unit must share before a negation/antonym flip counts
-deny = {flips[deny]:g}           # share of a negated claim's content a negated unit must share to back it ("not" needs a "not")
+deny = {flips[deny]:g}           # share of a negated claim's content a negated unit must share to back it
 
 [polarity]
 claim = {polarity[claim]:g}          # |VADER compound| from which a claim states a sentiment
