@@ -136,18 +136,25 @@ class Analysed:
     def negated_stems(self, window: int = 0) -> frozenset[str]:
         """Stems a negation governs; with a window, also any word that shortly follows a cue ("no fees or
         *expiration* dates"), for checks that must not mistake a negated list for a plain statement."""
-        cues = [i for i, t in enumerate(self.tokens) if t.word in NEGATION_CUES or t.word.endswith("n't")]
-        return frozenset(
-            t.stem for i, t in enumerate(self.tokens) if t.negated or any(0 < i - c <= window for c in cues)
-        )
+        return frozenset(t.stem for i, t in enumerate(self.tokens) if t.negated or follows_cue(self.tokens, i, window))
 
     def has_negation(self) -> bool:
-        return any(t.word in NEGATION_CUES or t.word.endswith("n't") for t in self.tokens)
+        return any(is_cue(t.word) for t in self.tokens)
 
     def span_of(self, stems: frozenset[str] | set[str]) -> tuple[int, int] | None:
         """The character range from the first to the last token whose stem is in `stems`."""
         hits = [t for t in self.tokens if t.stem in stems]
         return (hits[0].start, hits[-1].end) if hits else None
+
+
+def is_cue(word: str) -> bool:
+    """A word that negates what follows it: "not", "no", "never", "without", "doesn't" …"""
+    return word in NEGATION_CUES or word.endswith("n't")
+
+
+def follows_cue(tokens: tuple[Token, ...], index: int, window: int) -> bool:
+    """Whether a negation cue stands among the `window` tokens before `tokens[index]`."""
+    return any(is_cue(t.word) for t in tokens[max(0, index - window) : index])
 
 
 def is_content(word: str) -> bool:
@@ -183,10 +190,10 @@ def _tokens(text: str) -> tuple[Token, ...]:
             word = _canonical(word)  # "25.00" and "25" are the same number
         elif word.startswith("u.s."):
             word = "usa"
-        is_cue = word in NEGATION_CUES or word.endswith("n't")
-        negated = scope_left > 0 and not is_cue and is_content(word)  # "does not come with *digital* issues"
+        cue = is_cue(word)
+        negated = scope_left > 0 and not cue and is_content(word)  # "does not come with *digital* issues"
         tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
-        if is_cue:
+        if cue:
             scope_left = NEGATION_SCOPE
         elif negated:
             scope_left = 0

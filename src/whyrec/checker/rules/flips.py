@@ -3,29 +3,19 @@
 
 from __future__ import annotations
 
-from whyrec.checker.analysis import NEGATION_CUES, Token
+from whyrec.checker.analysis import Token, follows_cue, is_cue
 from whyrec.checker.lexicon import antonyms
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
 from whyrec.schema import Evidence
 
 
-def _is_cue(word: str) -> bool:
-    return word in NEGATION_CUES or word.endswith("n't")
-
-
 def _near_cue(text: str, tokens: tuple[Token, ...], index: int) -> bool:
     """A negation cue just before the word, or right after it across a colon or dash ("Expiration: never")."""
-    before = tokens[max(0, index - 2) : index]
-    if any(_is_cue(t.word) for t in before):
+    if follows_cue(tokens, index, window=2):
         return True
-    if index + 1 < len(tokens) and _is_cue(tokens[index + 1].word):
+    if index + 1 < len(tokens) and is_cue(tokens[index + 1].word):
         return bool(set(text[tokens[index].end : tokens[index + 1].start]) & {":", "-", "–"})
     return False
-
-
-def _cue_before(tokens: tuple[Token, ...], index: int, window: int = 6) -> bool:
-    """A negation cue anywhere shortly before the word: "no fees or *expiration* dates" is not a plain statement."""
-    return any(_is_cue(t.word) for t in tokens[max(0, index - window) : index])
 
 
 def _pool(view: ClaimView, ctx: Context) -> list[Evidence]:
@@ -60,7 +50,7 @@ class NegationFlip:
                         continue
                     if token.negated or _near_cue(unit.text, tokens, index):
                         said_negated.append((unit, token))
-                    elif not _cue_before(tokens, index):
+                    elif not follows_cue(tokens, index, window=6):  # "no fees or *expiration* dates"
                         said_plain.append((unit, token))
             if said_plain and said_negated:
                 continue  # the evidence says it both ways
