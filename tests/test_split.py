@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
-from conftest import DEMO
+from conftest import DEMO, write_jsonl
 from whyrec.knowledge import load_catalogue, split_catalogue, split_sentences
 
 
@@ -48,3 +49,14 @@ def test_ids_and_texts_are_identical_across_rebuilds() -> None:
     first = [(u.id, u.text) for u in split_catalogue(load_catalogue(DEMO))]
     second = [(u.id, u.text) for u in split_catalogue(load_catalogue(DEMO))]
     assert first == second
+
+
+def test_a_user_who_reviewed_an_item_twice_gets_the_latest_review_with_its_rating(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "products.jsonl", [{"item_id": "A", "title": "Alpha"}])
+    reviews = [
+        {"review_id": "r2", "item_id": "A", "user_id": "u", "rating": 1, "title": "Broke", "text": "x", "time": 20},
+        {"review_id": "r1", "item_id": "A", "user_id": "u", "rating": 5, "title": "Great", "text": "y", "time": 10},
+    ]
+    write_jsonl(tmp_path / "reviews.jsonl", reviews)
+    history = next(u for u in split_catalogue(load_catalogue(tmp_path)) if u.kind == "history")
+    assert history.rating == 1 and history.text == 'Reviewed "Alpha", rated 1/5: "Broke"'

@@ -116,7 +116,11 @@ def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
     review_by_pair: dict[tuple[str, str], Review] = {}
     for review in catalogue.reviews.values():
         reviews_by_item.setdefault(review.item_id, []).append(review)
-        review_by_pair[(review.user_id, review.item_id)] = review
+        pair = (review.user_id, review.item_id)
+        previous = review_by_pair.get(pair)
+        # a user who reviewed an item twice: the latest review, the one whose rating the interaction carries
+        if previous is None or (review.time or 0) >= (previous.time or 0):
+            review_by_pair[pair] = review
     for item_id in sorted(catalogue.products):
         units.extend(product_units(catalogue.products[item_id], catalogue.refs[f"product:{item_id}"]))
         for review in sorted(reviews_by_item.get(item_id, []), key=lambda r: r.review_id):

@@ -25,7 +25,7 @@ from whyrec.knowledge.catalogue import file_sha256
 from whyrec.retrieval.embedder import Embedder
 from whyrec.retrieval.faiss_store import FaissIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a history unit quotes the latest of a user's reviews of an item (with its rating)
 STORE_FILE = "store.sqlite"
 VECTORS_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
