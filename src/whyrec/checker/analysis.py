@@ -242,6 +242,13 @@ def _value(raw: str) -> float:
     return float(raw.replace(",", ""))
 
 
+def _noun_after(text: str, end: int) -> str:
+    """The stem of the word a number counts or orders ("12 *issues*", "the fourth *quarter*"), or ""."""
+    match = _NOUN_AFTER.match(text, end)
+    noun = match.group(1).lower() if match else ""
+    return stem(noun) if noun and noun not in STOPWORDS else ""
+
+
 def _numbers(text: str) -> tuple[Number, ...]:
     found: list[Number] = []
     taken: list[tuple[int, int]] = []
@@ -266,15 +273,11 @@ def _numbers(text: str) -> tuple[Number, ...]:
         scale = _SCALE.match(text, end)
         if scale and len(scale.group(1)) > 2:  # "5 million people" (but "2 m of cable" is metres)
             value, end = value * _SCALES[scale.group(1).lower()], scale.end()
-        noun_match = _NOUN_AFTER.match(text, end)
-        noun = noun_match.group(1).lower() if noun_match else ""
-        noun_stem = stem(noun) if noun and noun not in STOPWORDS else ""
+        noun_stem = _noun_after(text, end)
         bound = "min" if text[end : end + 1] == "+" else _bound_before(text, m.start())  # "85+"
         found.append(Number(value, "count", noun_stem, bound, m.start(), end))
     for m in _ORDINAL.finditer(text):
-        noun_match = _NOUN_AFTER.match(text, m.end())
-        noun = noun_match.group(1).lower() if noun_match else ""
-        noun_stem = stem(noun) if noun and noun not in STOPWORDS else ""
+        noun_stem = _noun_after(text, m.end())
         word = m.group(1).lower()
         value = float(_ORDINALS[word]) if word in _ORDINALS else float(m.group(2))
         found.append(Number(value, "ordinal", noun_stem, "eq", m.start(), m.end()))

@@ -20,7 +20,6 @@ from whyrec.schema import Claim, Evidence
 
 Split = Literal["dev", "test"]
 DATASETS = ("product", "product-generated", "summedits", "wice")
-DEFAULT_DATASETS = ("product", "summedits", "wice")
 SUMMEDITS_DOMAINS = ("news", "podcast", "qmsumm", "sales_email")
 # WiCE evidence comes with Wikipedia-style metadata lines; they are context, not claims' support.
 _WICE_META = "(meta data)"
@@ -145,7 +144,8 @@ def load(dataset: str, split: Split, shared: Path | None = None, product: Path |
             return cases
         # both sets are calibrated on: a test item must not be a dev item of the other set
         other = roots["product-generated" if dataset == "product" else "product"]
-        seen = {c.item_id for c in product_cases(other, "dev")} if (other / "dev.jsonl").exists() else set()
+        dev = other / "dev.jsonl"
+        seen = {str(row["item_id"]) for row in _jsonl(dev)} if dev.exists() else set()
         return [c for c in cases if c.item_id not in seen]
     if dataset == "summedits":
         return summedits_cases(shared, split)
