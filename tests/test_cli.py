@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import DEMO, DEMO_PAIRS, write_jsonl
 from whyrec.cli import app
+from whyrec.retrieval.index import FORMAT_VERSION
 
 runner = CliRunner()
 
@@ -100,6 +101,12 @@ def test_explain_without_index_builds_the_demo_index_on_first_use_then_reuses_it
     code, _, err = run("explain", "--user", user, "--item", item)
     assert code == 0 and "Building" not in err
     assert (tmp_path / "home" / "demo-index" / "manifest.json").read_text() == manifest
+    # an index of an older format (history units were built differently) is rebuilt, not refused
+    path = tmp_path / "home" / "demo-index" / "manifest.json"
+    path.write_text(manifest.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 1'))
+    code, out, err = run("explain", "--user", user, "--item", item)
+    assert code == 0 and "Building the demo index" in err and "[1]" in out
+    assert f'"format_version": {FORMAT_VERSION}' in path.read_text()
 
 
 def test_index_refuses_to_replace_a_directory_that_is_not_an_index(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from whyrec.retrieval import (
     build_index,
     open_index,
 )
-from whyrec.retrieval.index import read_manifest
+from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
 
 
 def demo_catalogue() -> Path:
@@ -46,11 +46,16 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def ensure_demo_index(settings: Settings, embedder: Embedder) -> Path:
-    """Build the demo index on first use, or again when the bundled catalogue or the embedder changed."""
+    """Build the demo index on first use, or again when the bundled catalogue, the embedder or the index format
+    changed."""
     path = settings.demo_index
     try:
         manifest = read_manifest(path)
-        current = manifest.embedder == embedder.name and manifest.catalogue_sha256 == catalogue_sha256(demo_catalogue())
+        current = (
+            manifest.format_version == FORMAT_VERSION
+            and manifest.embedder == embedder.name
+            and manifest.catalogue_sha256 == catalogue_sha256(demo_catalogue())
+        )
     except (IndexNotFoundError, IndexMismatchError):
         current = False
     if not current:
