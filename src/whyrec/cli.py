@@ -179,6 +179,67 @@ def audit(
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1; others need a token).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8765).", min=0, max=65535)] = None,
+    index_dir: Annotated[
+        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
+    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
+    gpu_layers: Annotated[
+        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the web chat page at /.
+
+    Set WHYREC_API_TOKEN to require 'Authorization: Bearer <token>' on /v1; binding anything but loopback needs it.
+    """
+    from whyrec.factory import make_service
+    from whyrec.service.server import check_bind
+    from whyrec.service.server import serve as run
+
+    settings = _settings(host=host, port=port, index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    check_bind(settings.host, token)
+    try:
+        from whyrec.service.app import create_app
+    except ImportError as exc:
+        raise WhyrecError(f"`whyrec serve` needs FastAPI and uvicorn: pip install 'whyrec[serve]' ({exc})") from None
+    service = make_service(settings)
+    application = create_app(
+        service, token=token, max_body_bytes=settings.max_body_bytes, rate_limit=settings.rate_limit
+    )
+    err.print(f"whyrec serving on http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl-C stops it")
+    run(application, settings.host, settings.port, token)
+
+
+@app.command()
+@user_errors
+def chat(
+    user: Annotated[str, typer.Option("--user", help="User id.")],
+    item: Annotated[str, typer.Option("--item", help="Item id of the recommended product.")],
+    index_dir: Annotated[
+        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
+    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
+    gpu_layers: Annotated[
+        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
+    ] = None,
+) -> None:
+    """Chat about why ITEM was recommended to USER. Type /help for the commands."""
+    from whyrec.factory import make_chat
+    from whyrec.repl import run_repl
+
+    settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
+    conversation = make_chat(settings)
+    session = conversation.start(user, item)
+    run_repl(conversation, session, out)
+
+
 eval_app = typer.Typer(help="Evaluations: grounding (the checker on labelled data sets).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 

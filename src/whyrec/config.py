@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     seed: int = Field(default=0, ge=0)
     max_claims: int = Field(default=2, ge=1, le=5, description="Claims the model may write per reason.")
     max_tokens: int = Field(default=256, ge=32, le=4096, description="Generated tokens per model call.")
+
+    # The HTTP service (`whyrec serve`).
+    host: str = Field(default="127.0.0.1", description="Address to bind; any but loopback needs api_token.")
+    port: int = Field(default=8765, ge=0, le=65535)
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the API requires (WHYREC_API_TOKEN); required off loopback."
+    )
+    max_body_bytes: int = Field(default=65536, ge=1024, description="Largest request body accepted (413 above).")
+    rate_limit: int = Field(default=120, ge=0, description="Requests per minute per client address; 0 for none.")
+    max_sessions: int = Field(default=1000, ge=1, description="Chat sessions kept; the least recently used go.")
+    session_ttl: int = Field(default=3600, ge=60, description="Seconds an idle chat session is kept.")
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.home / "feedback.sqlite"
 
     @property
     def demo_index(self) -> Path:

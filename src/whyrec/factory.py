@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whyrec.agent import Explainer, ExtractiveComposer
+from whyrec.agent.chat import Chat
 from whyrec.agent.draft import Composer
 from whyrec.agent.llm_composer import LLMComposer
 from whyrec.auditing import Auditor
 from whyrec.checker import RuleChecker
 from whyrec.config import Settings
-from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
+from whyrec.errors import DependencyMissingError, IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.knowledge import catalogue_sha256
-from whyrec.llm import LLM, ModelStore
+from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
 from whyrec.retrieval import (
@@ -26,6 +28,9 @@ from whyrec.retrieval import (
     open_index,
 )
 from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
+
+if TYPE_CHECKING:
+    from whyrec.service.app import Service
 
 
 def demo_catalogue() -> Path:
@@ -111,3 +116,40 @@ def make_auditor(settings: Settings, k: int = 16) -> Auditor:
     index = open_knowledge(settings, embedder)
     retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k)
     return Auditor(index, retriever, make_checker(settings, embedder), k=k)
+
+
+def make_chat(settings: Settings, llm: LLM | None = None) -> Chat:
+    """Chat sessions over the explain pipeline (same model, same checker)."""
+    return Chat(make_explainer(settings, llm))
+
+
+def model_readiness(settings: Settings) -> tuple[bool, str]:
+    """Whether the configured model file is in place (without loading it), and which model that is."""
+    if settings.composer == "extractive":
+        return True, "none (extractive composer)"
+    store = ModelStore(settings.home)
+    if settings.model in REGISTRY:
+        status = store.status(REGISTRY[settings.model])
+        return status.installed_parts == len(status.spec.parts), f"{settings.model}: {status.state}"
+    path = Path(settings.model).expanduser()
+    return path.is_file(), f"{path}: {'present' if path.is_file() else 'missing'}"
+
+
+def make_service(settings: Settings, llm: LLM | None = None) -> Service:
+    """Everything `whyrec serve` serves: one explainer (one model) behind chat, with an auditor and feedback."""
+    try:
+        from whyrec.service.app import Service
+    except ImportError as exc:
+        raise DependencyMissingError(f"the service needs FastAPI: pip install 'whyrec[serve]' ({exc})") from None
+    from whyrec.feedback import FeedbackStore
+    from whyrec.service.sessions import SessionStore
+
+    explainer = make_explainer(settings, llm)
+    auditor = Auditor(explainer.index, explainer.retriever, explainer.checker)
+    return Service(
+        chat=Chat(explainer),
+        auditor=auditor,
+        feedback=FeedbackStore(settings.feedback_db),
+        sessions=SessionStore(settings.max_sessions, settings.session_ttl),
+        model_ready=(lambda: (True, llm.name)) if llm is not None else (lambda: model_readiness(settings)),
+    )

@@ -2,23 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
 
-from whyrec.schema import Audit, Explanation
+from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation
 
 SPEAKER_LABEL = {"seller": "seller", "reviewer": "another reviewer", "user": "your history"}
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "abstained": "red"}
+LABEL_STYLE = {
+    "supported": "green",
+    "unsupported": "yellow",
+    "contradicted": "red",
+    "uncited": "magenta",
+    "invalid_citation": "magenta",
+}
 
 
-def citation_numbers(explanation: Explanation) -> dict[str, int]:
-    """Number each cited id in order of first citation: [1], [2], …"""
+def citation_numbers(*explanations: Explanation) -> dict[str, int]:
+    """Number each cited id in order of first citation: [1], [2], … (shared across several explanations)."""
     numbers: dict[str, int] = {}
-    for claim in explanation.claims:
-        for unit_id in claim.cites:
-            numbers.setdefault(unit_id, len(numbers) + 1)
+    for explanation in explanations:
+        for claim in explanation.claims:
+            for unit_id in claim.cites:
+                numbers.setdefault(unit_id, len(numbers) + 1)
     return numbers
+
+
+def _reason(explanation: Explanation, numbers: dict[str, int]) -> Text:
+    """The reason with a cyan [n] after each claim; an abstention in italics."""
+    reason = Text()
+    if not explanation.claims:
+        reason.append(explanation.reason, style="italic")
+    for n, claim in enumerate(explanation.claims):
+        if n:
+            reason.append(" ")
+        reason.append(claim.text)
+        reason.append("".join(f"[{numbers[c]}]" for c in claim.cites), style="cyan")
+    return reason
+
+
+def _sources(units: Iterable[Evidence], numbers: dict[str, int]) -> list[Text]:
+    """One footnote per numbered unit: its text, whose words they are and its id."""
+    by_id = {unit.id: unit for unit in units}
+    lines = []
+    for unit_id, number in numbers.items():
+        unit = by_id[unit_id]
+        line = Text(f"[{number}] ", style="cyan")
+        line.append(unit.text)
+        line.append(f"\n    {SPEAKER_LABEL[unit.speaker]} · {unit.id}", style="dim")
+        lines.append(line)
+    return lines
+
+
+def _checked(explanation: Explanation) -> list[Text]:
+    """How many drafted claims the checker accepted, and each rejected one with its verdict."""
+    accepted = sum(1 for v in explanation.verdicts if v.accepted)
+    lines = [Text(f"checked: {accepted} of {len(explanation.verdicts)} drafted claims supported", style="dim")]
+    for verdict in explanation.verdicts:
+        if not verdict.accepted:
+            what = "rejected" if verdict.attempt == 1 else "rejected on re-ask"
+            style = LABEL_STYLE[verdict.label]
+            lines.append(Text(f"  {what} ({verdict.label}, {verdict.rule}): {verdict.claim.text}", style=style))
+    if explanation.fallback:
+        lines.append(Text(f"fallback: {explanation.fallback}", style="yellow"))
+    return lines
 
 
 def render_explanation(explanation: Explanation, title: str) -> Group:
@@ -28,34 +79,40 @@ def render_explanation(explanation: Explanation, title: str) -> Group:
         f"[bold]Why {escape(title)} ({escape(explanation.item_id)}) for user {escape(explanation.user_id)}?[/bold]  "
         f"[{STATUS_STYLE[status]}]{status}[/{STATUS_STYLE[status]}]"
     )
-    reason = Text()
-    if explanation.claims:
-        for n, claim in enumerate(explanation.claims):
-            if n:
-                reason.append(" ")
-            reason.append(claim.text)
-            reason.append("".join(f"[{numbers[c]}]" for c in claim.cites), style="cyan")
-    else:
-        reason.append(explanation.reason, style="italic")
+    footer = [*_checked(explanation), Text(_provenance(explanation), style="dim")]
+    return Group(header, _reason(explanation, numbers), Text(""), *_sources(explanation.evidence, numbers), *footer)
 
-    sources = []
-    for unit_id, number in numbers.items():
-        unit = next(e for e in explanation.evidence if e.id == unit_id)
-        line = Text(f"[{number}] ", style="cyan")
-        line.append(unit.text)
-        line.append(f"\n    {SPEAKER_LABEL[unit.speaker]} · {unit.id}", style="dim")
-        sources.append(line)
 
-    accepted = sum(1 for v in explanation.verdicts if v.accepted)
-    footer = [Text(f"checked: {accepted} of {len(explanation.verdicts)} drafted claims supported", style="dim")]
-    for verdict in explanation.verdicts:
-        if not verdict.accepted:
-            what = "rejected" if verdict.attempt == 1 else "rejected on re-ask"
-            footer.append(Text(f"  {what} ({verdict.label}, {verdict.rule}): {verdict.claim.text}", style="yellow"))
-    if explanation.fallback:
-        footer.append(Text(f"fallback: {explanation.fallback}", style="yellow"))
-    footer.append(Text(_provenance(explanation), style="dim"))
-    return Group(header, reason, Text(""), *sources, *footer)
+def render_chat_answer(answer: ChatAnswer, titles: Mapping[str, str]) -> Group:
+    """A chat reply: the note, each explanation (titled when there are two), footnotes, the checker's rejections."""
+    from rich.table import Table
+
+    parts: list[Any] = []
+    if answer.note:
+        parts.append(Text(answer.note, style="bold"))
+    numbers = citation_numbers(*answer.explanations)
+    for explanation in answer.explanations:
+        if len(answer.explanations) > 1:
+            parts.append(Text(titles.get(explanation.item_id, explanation.item_id), style="bold underline"))
+        parts.append(_reason(explanation, numbers))
+    if answer.comparison:
+        other = answer.explanations[-1].item_id if answer.explanations else ""
+        table = Table("", titles.get(answer.item_id, "this item"), titles.get(other, "the other"), box=None)
+        for pair in answer.comparison:
+            table.add_row(pair.field, pair.this.text if pair.this else "-", pair.other.text if pair.other else "-")
+        parts.append(table)
+    if numbers:
+        parts.append(Text(""))
+        parts.extend(_sources([e for x in answer.explanations for e in x.evidence], numbers))
+    for explanation in answer.explanations:
+        parts.extend(_checked(explanation))
+    if answer.sources:
+        for n, unit in enumerate(answer.sources, start=1):
+            line = Text(f"{n}. ", style="cyan")
+            line.append(unit.text)
+            line.append(f"\n   {SPEAKER_LABEL[unit.speaker]} · {unit.id} · {unit.source_ref}", style="dim")
+            parts.append(line)
+    return Group(*parts)
 
 
 def _provenance(explanation: Explanation) -> str:
@@ -68,15 +125,6 @@ def _provenance(explanation: Explanation) -> str:
     parts.append(f"{len(explanation.evidence)} evidence units")
     parts.append(f"{manifest.timings_ms.get('total', 0.0) / 1000:.1f} s")
     return " · ".join(parts)
-
-
-LABEL_STYLE = {
-    "supported": "green",
-    "unsupported": "yellow",
-    "contradicted": "red",
-    "uncited": "magenta",
-    "invalid_citation": "magenta",
-}
 
 
 def render_audit(audit: Audit) -> Group:

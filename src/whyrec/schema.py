@@ -166,3 +166,41 @@ class Audit(Record):
     def grounded(self) -> bool:
         """Every claim supported (a reason with no claims is not grounded)."""
         return bool(self.verdicts) and self.supported == len(self.verdicts)
+
+
+class Preferences(Record):
+    """What a chat user told whyrec about themselves: aspects to stress, aspects to leave out, evidence to skip."""
+
+    focus: list[str] = Field(default_factory=list, description="Aspects the user asked to hear about.")
+    avoid: list[str] = Field(default_factory=list, description='Aspects the user does not care about ("price").')
+    excluded: list[str] = Field(default_factory=list, description="Evidence ids the user marked as not relevant.")
+
+
+ChatIntent = Literal["why", "aspect", "more", "dislikes", "compare", "sources", "feedback"]
+
+
+class SpecPair(Record):
+    """One spec field of two items side by side, each value the seller's own evidence unit (or None)."""
+
+    field: str
+    this: Evidence | None
+    other: Evidence | None
+
+
+class ChatAnswer(Record):
+    """One turn of a chat: what was asked, how it was read, and the checked explanations that answer it."""
+
+    session_id: str
+    turn: int
+    user_id: str
+    item_id: str = Field(description="The session's item after this turn.")
+    message: str
+    intent: ChatIntent
+    text: str = Field(description="The reply as plain text; claims carry their citations in `explanations`.")
+    note: str | None = Field(default=None, description="What whyrec says itself: feedback taken, nothing found.")
+    explanations: list[Explanation] = Field(default_factory=list)
+    comparison: list[SpecPair] = Field(default_factory=list)
+    sources: list[Evidence] = Field(
+        default_factory=list, description="For `sources`: the evidence behind the last answer."
+    )
+    preferences: Preferences

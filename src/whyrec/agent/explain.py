@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
+from whyrec.agent.preferences import allows, profile_with
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.profile import ProfileReader
-from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest
+from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
+
+EvidenceFilter = Callable[[Evidence], bool]
 
 
 def abstention(evidence: Sequence[Evidence]) -> str:
@@ -64,13 +67,27 @@ class Explainer:
         self.fallback = fallback
         self.profiles = ProfileReader(index.store)
 
-    def explain(self, user_id: str, item_id: str, question: str | None = None, k: int | None = None) -> Explanation:
+    def explain(
+        self,
+        user_id: str,
+        item_id: str,
+        question: str | None = None,
+        k: int | None = None,
+        *,
+        preferences: Preferences | None = None,
+        keep: EvidenceFilter | None = None,
+        widen: int = 3,
+    ) -> Explanation:
+        """A checked reason for (user, item). `preferences` (from a chat) and `keep` leave evidence out before the
+        composer sees it; the profile then leads with the aspects the user asked about."""
         clock = _Clock()
-        evidence = self.retriever.for_pair(user_id, item_id, question=question, k=k)
+        evidence = self.evidence(user_id, item_id, question, k, preferences, keep, widen)
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
             raise UnknownIdError(f"unknown item {item_id!r}")
         profile = self.profiles.aspects(user_id, exclude_item=item_id)
+        if preferences is not None:
+            profile = profile_with(profile, preferences)
         request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
         clock.lap("retrieve")
 
@@ -121,6 +138,30 @@ class Explainer:
             fallback=fallback_reason,
             manifest=self._manifest(composer, usage, evidence, clock, k),
         )
+
+    def evidence(
+        self,
+        user_id: str,
+        item_id: str,
+        question: str | None = None,
+        k: int | None = None,
+        preferences: Preferences | None = None,
+        keep: EvidenceFilter | None = None,
+        widen: int = 3,
+    ) -> list[Evidence]:
+        """The pair's ranked evidence; with filters, `widen` times k units are retrieved so that k are left after
+        them."""
+        k = k or self.retriever.k
+        if preferences == Preferences():
+            preferences = None  # nothing said yet: the plain ranking, pinned facts and all
+        if preferences is None and keep is None:
+            return self.retriever.for_pair(user_id, item_id, question=question, k=k)
+        excluded = len(preferences.excluded) if preferences else 0
+        wide = self.retriever.for_pair(user_id, item_id, question=question, k=min(100, widen * k + excluded))
+        kept = [e for e in wide if (preferences is None or allows(preferences, e)) and (keep is None or keep(e))]
+        history = [e for e in kept if e.kind == "history"][: min(self.retriever.history_k, k // 4)]
+        item = [e for e in kept if e.kind != "history"][: k - len(history)]
+        return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
 
     def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:
         _, placed = place_claims(claims)

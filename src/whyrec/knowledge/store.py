@@ -142,6 +142,33 @@ class Store:
     def item_ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT item_id FROM products ORDER BY item_id")]
 
+    def titles(self) -> dict[str, str]:
+        """Every item id with its title."""
+        return dict(self._db.execute("SELECT item_id, title FROM products ORDER BY item_id").fetchall())
+
+    def user_items(self, user_id: str) -> list[str]:
+        """The items in a user's history, latest first."""
+        rows = self._db.execute(
+            "SELECT item_id FROM interactions WHERE user_id = ? ORDER BY time DESC, item_id", (user_id,)
+        )
+        return [row[0] for row in rows]
+
+    def title_rowids(self) -> dict[str, int]:
+        """Each item's title unit (its row in the vector index)."""
+        rows = self._db.execute("SELECT item_id, rowid FROM units WHERE kind = 'spec' AND field = 'title'")
+        return dict(rows.fetchall())
+
+    def users_by_activity(self, limit: int) -> list[tuple[str, int]]:
+        """Users with the most items in their history first, with that count."""
+        rows = self._db.execute(
+            "SELECT user_id, COUNT(*) AS n FROM interactions GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?",
+            (limit,),
+        )
+        return [(row[0], int(row[1])) for row in rows]
+
+    def count_users(self) -> int:
+        return int(self._db.execute("SELECT COUNT(DISTINCT user_id) FROM interactions").fetchone()[0])
+
     def user_ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT DISTINCT user_id FROM interactions ORDER BY user_id")]
 
@@ -179,6 +206,13 @@ class Store:
             (item_id, *fields),
         )
         return [row[0] for row in rows]
+
+    def spec_units(self, item_id: str) -> list[EvidenceUnit]:
+        """An item's spec units in catalogue order."""
+        rows = self._db.execute(
+            f"SELECT {_UNIT_COLUMNS} FROM units WHERE item_id = ? AND kind = 'spec' ORDER BY rowid", (item_id,)
+        )
+        return [_unit(row) for row in rows]
 
     def unit_texts(self, kind: str) -> list[str]:
         """The text of every unit of one kind."""

@@ -1,0 +1,264 @@
+"""Chat about one recommendation: "why this?", "what about the design?", "what do people dislike?", "compare it with
+…", "show sources", "I don't care about price".
+
+A session holds the user, the current item, the user's stated preferences, what was already cited and a bounded
+LangChain message history. Every answer that says something about a product goes through the explain loop
+(retrieval → LLM → checker), so a chat reply holds only checked, cited claims, whatever the message asked for.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
+
+from whyrec.agent.explain import EvidenceFilter, Explainer
+from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
+from whyrec.agent.preferences import updated
+from whyrec.checker.rules.polarity import polarity
+from whyrec.errors import WhyrecError
+from whyrec.knowledge import Store
+from whyrec.knowledge.text import content_words
+from whyrec.schema import ChatAnswer, ChatIntent, Evidence, Explanation, Preferences, SpecPair
+
+MAX_MESSAGES = 20  # kept in a session's history: ten exchanges
+COMPLAINT_RATING = 3.0  # a review at or below this many stars counts as a complaint
+COMPLAINT_POLARITY = -0.05  # VADER compound at or below this marks a complaining sentence in a kinder review
+COMPARED_FIELDS = ("title", "price", "brand", "category")
+Reply = Callable[..., ChatAnswer]
+
+
+@dataclass
+class ChatSession:
+    """One conversation: who, about which item, what they told us, and what was said."""
+
+    id: str
+    user_id: str
+    item_id: str
+    preferences: Preferences = field(default_factory=Preferences)
+    history: list[BaseMessage] = field(default_factory=list)
+    turns: int = 0
+    last: ChatAnswer | None = None  # the last answer that explained something
+    question: str | None = None  # what the last product answer was about (None: the plain "why?")
+    compared: str | None = None  # the last item compared with, for "and compared with that one?"
+    shown: set[str] = field(default_factory=set)  # evidence ids cited about the current item
+
+    def transcript(self) -> list[dict[str, str]]:
+        return [{"role": "user" if m.type == "human" else "assistant", "text": str(m.content)} for m in self.history]
+
+
+def _complaint(unit: Evidence) -> bool:
+    """A review sentence that complains: a low-star review, or a sentence VADER reads as negative."""
+    if unit.kind != "review":
+        return unit.kind == "spec" and unit.field == "title"  # the title lets a reply say which item it is about
+    low = unit.rating is not None and unit.rating <= COMPLAINT_RATING
+    return low or polarity(unit.text) <= COMPLAINT_POLARITY
+
+
+def _cited(explanations: list[Explanation]) -> list[str]:
+    return list(dict.fromkeys(c for e in explanations for claim in e.claims for c in claim.cites))
+
+
+class Chat:
+    """Answers chat messages within sessions. Not thread-safe: the service serialises calls."""
+
+    def __init__(self, explainer: Explainer, max_messages: int = MAX_MESSAGES):
+        self.explainer = explainer
+        self.max_messages = max_messages
+
+    @property
+    def store(self) -> Store:
+        return self.explainer.index.store
+
+    def start(self, user_id: str, item_id: str, session_id: str | None = None) -> ChatSession:
+        """A new session about (user, item); unknown ids raise UnknownIdError."""
+        self.explainer.retriever.check_pair(user_id, item_id)
+        return ChatSession(id=session_id or secrets.token_urlsafe(12), user_id=user_id, item_id=item_id)
+
+    def switch(self, session: ChatSession, item_id: str) -> None:
+        """Talk about another item from now on (the preferences stay, the question starts over)."""
+        self.explainer.retriever.check_pair(session.user_id, item_id)
+        session.item_id, session.question, session.shown = item_id, None, set()
+
+    def ask(self, session: ChatSession, message: str) -> ChatAnswer:
+        message = " ".join(message.split())
+        if not message:
+            raise WhyrecError("the message is empty")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise WhyrecError(f"the message is {len(message):,} characters; the limit is {MAX_MESSAGE_CHARS:,}")
+        reading = read_message(message)
+        answer = self._answer(session, message, reading)
+        session.turns += 1
+        answer = answer.model_copy(update={"turn": session.turns})
+        if answer.explanations:
+            session.last = answer
+            session.shown.update(_cited(answer.explanations[:1]))
+        session.history = trim_messages(
+            [*session.history, HumanMessage(message), AIMessage(answer.text)],
+            max_tokens=self.max_messages,
+            token_counter=len,  # counts messages: the history keeps the last `max_messages`
+            strategy="last",
+        )
+        return answer
+
+    def _answer(self, session: ChatSession, message: str, reading: Reading) -> ChatAnswer:
+        def reply(
+            intent: ChatIntent,
+            text: str,
+            explanations: Sequence[Explanation] = (),
+            comparison: Sequence[SpecPair] = (),
+            sources: Sequence[Evidence] = (),
+            note: str | None = None,
+        ) -> ChatAnswer:
+            return ChatAnswer(
+                session_id=session.id,
+                turn=0,
+                user_id=session.user_id,
+                item_id=session.item_id,
+                message=message,
+                intent=intent,
+                text=text,
+                explanations=list(explanations),
+                comparison=list(comparison),
+                sources=list(sources),
+                note=note,
+                preferences=session.preferences,
+            )
+
+        if reading.intent == "sources":
+            if session.last is None or not session.last.explanations:
+                nothing = "Nothing has been explained yet: ask why this item was recommended."
+                return reply("sources", nothing, note=nothing)
+            cited = set(_cited(session.last.explanations))
+            units = [e for x in session.last.explanations for e in x.evidence if e.id in cited]
+            units = list({e.id: e for e in units}.values())
+            said = f"The last answer rests on {len(units)} evidence units."
+            return reply("sources", said, sources=units, note=said)
+
+        if reading.intent == "feedback":
+            note = self._take_feedback(session, reading)
+            explanation = self._explain(session, session.question)
+            return reply("feedback", f"{note} {explanation.reason}", [explanation], note=note)
+
+        if reading.intent == "compare":
+            return self._compare(session, reading, reply)
+
+        if reading.intent == "dislikes":
+            question = message
+            evidence = self.explainer.evidence(
+                session.user_id, session.item_id, question, preferences=session.preferences, keep=_complaint, widen=12
+            )
+            if not any(e.kind == "review" for e in evidence):
+                none = "None of the reviews retrieved for this item complain about anything."
+                return reply("dislikes", none, note=none)
+            session.question = question
+            explanation = self._explain(session, question, keep=_complaint, widen=12)
+            return reply("dislikes", explanation.reason, [explanation])
+
+        if reading.intent == "more":
+            shown = set(session.shown)
+            explanation = self._explain(
+                session, session.question, keep=lambda e: e.id not in shown or e.field == "title"
+            )
+            return reply("more", explanation.reason, [explanation])
+
+        session.question = message if reading.intent == "aspect" else None
+        explanation = self._explain(session, session.question)
+        return reply(reading.intent, explanation.reason, [explanation])
+
+    def note(self, session: ChatSession, text: str) -> bool:
+        """Take feedback text given outside the chat (a thumbs-down comment); True if it changed the preferences."""
+        reading = read_message(" ".join(text.split())[:MAX_MESSAGE_CHARS])
+        if reading.intent != "feedback":
+            return False
+        self._take_feedback(session, reading)
+        return True
+
+    def _take_feedback(self, session: ChatSession, reading: Reading) -> str:
+        """Update the session's preferences from a feedback message; return what was noted, in words."""
+        excluded = _cited(session.last.explanations) if reading.not_relevant and session.last else []
+        session.preferences = updated(session.preferences, focus=reading.focus, avoid=reading.avoid, exclude=excluded)
+        return _feedback_note(reading, len(excluded))
+
+    def _explain(
+        self,
+        session: ChatSession,
+        question: str | None,
+        keep: EvidenceFilter | None = None,
+        item_id: str | None = None,
+        widen: int = 3,
+    ) -> Explanation:
+        if question is None and session.preferences.focus:
+            question = ", ".join(session.preferences.focus)
+        return self.explainer.explain(
+            session.user_id,
+            item_id or session.item_id,
+            question,
+            preferences=session.preferences,
+            keep=keep,
+            widen=widen,
+        )
+
+    def _compare(self, session: ChatSession, reading: Reading, reply: Reply) -> ChatAnswer:
+        other = self.find_item(reading.other, exclude=session.item_id) or (
+            session.compared if reading.other is None or _is_reference(reading.other) else None
+        )
+        if other is None:
+            wanted = f" {reading.other!r}" if reading.other else ""
+            which = f"Which item should I compare with{wanted}? Name it by its id or by words from its title."
+            return reply("compare", which, note=which)
+        session.compared = other
+        this = self._explain(session, session.question)
+        that = self._explain(session, session.question, item_id=other)
+        titles = self.store.titles()
+        text = f"{titles[session.item_id]}: {this.reason}\n{titles[other]}: {that.reason}"
+        return reply("compare", text, [this, that], comparison=self.spec_pairs(session.item_id, other))
+
+    def find_item(self, words: str | None, exclude: str | None = None) -> str | None:
+        """The item a phrase names: an item id in it, else the title sharing the most words with it."""
+        if not words:
+            return None
+        titles = {item: title for item, title in self.store.titles().items() if item != exclude}
+        by_id = {item.lower(): item for item in titles}
+        for token in words.replace(",", " ").split():
+            if token.lower().strip("?.!'\"") in by_id:
+                return by_id[token.lower().strip("?.!'\"")]
+        wanted = content_words(words) - {"one", "item", "product", "other"}
+        if not wanted:
+            return None
+        scored = [(len(wanted & content_words(title)) / len(wanted), item) for item, title in titles.items()]
+        score, item = max(scored, default=(0.0, ""))
+        return item if score >= 0.5 else None
+
+    def spec_pairs(self, item_id: str, other_id: str) -> list[SpecPair]:
+        """The two items' seller facts side by side: the common fields first, then the other shared ones."""
+
+        def specs(item: str) -> dict[str, Evidence]:
+            units = self.store.spec_units(item)
+            return {u.field or u.id: Evidence(**u.model_dump(), score=1.0, rank=n) for n, u in enumerate(units, 1)}
+
+        this, that = specs(item_id), specs(other_id)
+        shared = [f for f in this if f in that and f not in COMPARED_FIELDS]
+        fields = [f for f in COMPARED_FIELDS if f in this or f in that] + shared
+        return [SpecPair(field=f, this=this.get(f), other=that.get(f)) for f in fields]
+
+
+def _is_reference(words: str) -> bool:
+    return set(words.lower().split()) <= {"that", "one", "it", "the", "other", "item", "this"}
+
+
+def _feedback_note(reading: Reading, excluded: int) -> str:
+    parts = []
+    if reading.avoid:
+        parts.append(f"you don't care about {', '.join(reading.avoid)}")
+    if reading.focus:
+        parts.append(f"you care about {', '.join(reading.focus)}")
+    if reading.not_relevant:
+        parts.append(
+            f"the evidence behind the last answer ({excluded} units) was not relevant"
+            if excluded
+            else "that was not relevant"
+        )
+    return f"Noted: {'; '.join(parts)}."

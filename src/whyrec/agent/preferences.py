@@ -1,0 +1,75 @@
+"""A chat user's preferences applied to evidence: units about an aspect they do not care about are left out, units
+they marked as not relevant are never shown again, and the aspects they asked about lead their profile."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from whyrec.checker.analysis import stem
+from whyrec.knowledge.text import word_list
+from whyrec.schema import EvidenceUnit, Preferences
+
+# A few aspects shoppers name with many words. An aspect not listed here matches its own words (stemmed).
+ASPECT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "price": ("price", "cost", "cheap", "expensive", "pricey", "value", "money", "dollar", "afford", "budget", "$"),
+    "shipping": ("shipping", "delivery", "deliver", "arrive", "arrived", "ship", "shipped", "package", "mail"),
+    "design": ("design", "look", "looks", "pretty", "beautiful", "cute", "color", "colour", "style", "picture"),
+    "brand": ("brand", "maker", "manufacturer", "company"),
+    "size": ("size", "small", "large", "big", "tiny", "dimensions", "fit"),
+}
+_MONEY = re.compile(r"\$\s?\d")
+MAX_ASPECTS = 8
+
+
+def aspect_stems(aspect: str) -> frozenset[str]:
+    """The stems that mark a text as being about `aspect` (its synonyms if it has listed ones)."""
+    words = word_list(aspect)
+    for name, synonyms in ASPECT_SYNONYMS.items():
+        if stem(name) in {stem(w) for w in words}:
+            words = [*words, *synonyms]
+    return frozenset(stem(w) for w in words)
+
+
+def mentions(unit: EvidenceUnit, aspect: str) -> bool:
+    """Whether a unit is about the aspect: its spec field names it, or its text uses one of its words."""
+    stems = aspect_stems(aspect)
+    if unit.field and stem(unit.field.lower()) in stems:
+        return True
+    if "$" in stems and _MONEY.search(unit.text):
+        return True
+    return bool(stems & {stem(w) for w in word_list(unit.text)})
+
+
+def allows(preferences: Preferences, unit: EvidenceUnit) -> bool:
+    """False for a unit the user marked not relevant or one about an aspect they do not care about."""
+    if unit.id in preferences.excluded:
+        return False
+    return not any(mentions(unit, aspect) for aspect in preferences.avoid)
+
+
+def profile_with(profile: Sequence[str], preferences: Preferences) -> list[str]:
+    """The user's profile words with the asked-about aspects first and the avoided ones taken out."""
+    avoided = set().union(*(aspect_stems(a) for a in preferences.avoid)) if preferences.avoid else set()
+    words = [*preferences.focus, *profile]
+    kept = [w for w in words if not (aspect_stems(w) & avoided)]
+    return list(dict.fromkeys(kept))
+
+
+def updated(
+    preferences: Preferences,
+    *,
+    focus: Sequence[str] = (),
+    avoid: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Preferences:
+    """New preferences: an aspect moved to `avoid` leaves `focus` and the other way round (the latest word wins)."""
+    avoid_stems = {s for a in avoid for s in aspect_stems(a)}
+    focus_stems = {s for a in focus for s in aspect_stems(a)}
+    kept_focus = [a for a in preferences.focus if not (aspect_stems(a) & avoid_stems)]
+    kept_avoid = [a for a in preferences.avoid if not (aspect_stems(a) & focus_stems)]
+    return Preferences(
+        focus=list(dict.fromkeys([*focus, *kept_focus]))[:MAX_ASPECTS],
+        avoid=list(dict.fromkeys([*kept_avoid, *avoid]))[-MAX_ASPECTS:],
+        excluded=list(dict.fromkeys([*preferences.excluded, *exclude])),
+    )

@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI app, web chat page, guards and chat sessions (needs `pip install whyrec[serve]`)."""

@@ -1,0 +1,340 @@
+"""The HTTP API and the web chat page.
+
+One model serves every request: the endpoints that run the pipeline take one lock, so llama.cpp, the SQLite store
+and chat sessions are never used by two requests at once (on a CPU box the model is the bottleneck anyway; a
+process per core group behind a balancer is the way to scale). Errors are JSON `{"error": {"code", "message"}}`
+with no stack trace or path; unknown ids are 404, bad bodies 422, big bodies 413, a missing or wrong token 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from whyrec import __version__
+from whyrec.agent.chat import Chat
+from whyrec.agent.intents import MAX_MESSAGE_CHARS
+from whyrec.auditing import Auditor, AuditRequest
+from whyrec.errors import ModelError, UnknownIdError, WhyrecError
+from whyrec.feedback import Feedback, FeedbackStore
+from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation, Preferences
+from whyrec.service.guards import BodyLimit, RateLimit, SecurityHeaders
+from whyrec.service.sessions import SessionStore
+
+log = logging.getLogger("whyrec.service")
+
+STATIC = resources.files("whyrec.service") / "static"
+ID = Field(min_length=1, max_length=200)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExplainBody(_Body):
+    user_id: str = ID
+    item_id: str = ID
+    question: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    k: int | None = Field(default=None, ge=1, le=100)
+
+
+class ChatBody(_Body):
+    """Start a session with `user_id` and `item_id`, then continue it with `session_id`. Giving another `item_id`
+    with a session moves the conversation to that item."""
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    session_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    item_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class FeedbackReceipt(BaseModel):
+    id: int
+    preferences: Preferences | None = Field(default=None, description="The session's preferences after this feedback.")
+
+
+class ItemRef(BaseModel):
+    item_id: str
+    title: str
+    rating: float | None = None
+
+
+class UserView(BaseModel):
+    user_id: str
+    history: list[ItemRef] = Field(description="Items the user bought or reviewed, latest first.")
+    aspects: list[str] = Field(description="What the user wrote about most in their reviews.")
+    items: list[ItemRef] = Field(description="Other items to ask about, closest to what the user writes about first.")
+
+
+class UserList(BaseModel):
+    users: list[str]
+    total: int
+
+
+class SessionView(BaseModel):
+    session_id: str
+    user_id: str
+    item_id: str
+    turns: int
+    preferences: Preferences
+    transcript: list[dict[str, str]]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    index: str
+    composer: str
+    model: str
+    sessions: int
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+@dataclass
+class Service:
+    """The wired parts the API serves: built by factory.make_service."""
+
+    chat: Chat
+    auditor: Auditor
+    feedback: FeedbackStore
+    sessions: SessionStore
+    model_ready: Any = None  # () -> (ready, what): whether the model file is in place without loading it
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def explainer(self) -> Any:
+        return self.chat.explainer
+
+
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        401: "Missing or wrong bearer token",
+        404: "Unknown user, item or session",
+        413: "Request body too large",
+        422: "Malformed request",
+        429: "Rate limited",
+    }.items()
+}
+
+
+def create_app(service: Service, token: str | None = None, max_body_bytes: int = 65536, rate_limit: int = 120) -> Any:
+    """The FastAPI app around `service`. With `token`, every /v1 endpoint needs `Authorization: Bearer <token>`."""
+    app = FastAPI(
+        title="whyrec",
+        version=__version__,
+        description="Explain recommendations with cited evidence; audit any system's reasons; chat about them.",
+        responses=_RESPONSES,
+    )
+    bearer = HTTPBearer(auto_error=False)
+    expected = token.encode() if token else None
+
+    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        if expected is None:
+            return
+        given = credentials.credentials.encode() if credentials is not None else b""
+        if not secrets.compare_digest(given, expected):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    guarded = [Depends(authorised)]
+
+    @app.exception_handler(UnknownIdError)
+    async def unknown(_: Request, exc: UnknownIdError) -> JSONResponse:
+        return _error(404, "not_found", str(exc))
+
+    @app.exception_handler(ModelError)
+    async def model_error(_: Request, exc: ModelError) -> JSONResponse:
+        log.error("model error: %s", exc)
+        return _error(503, "model_unavailable", "the model is not available; see the server log")
+
+    @app.exception_handler(WhyrecError)
+    async def bad_request(_: Request, exc: WhyrecError) -> JSONResponse:
+        return _error(422, "invalid_request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problem = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in problem["loc"])
+        return _error(422, "invalid_request", f"{where}: {problem['msg']}" if where else str(problem["msg"]))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def crashed(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return _error(500, "internal_error", "internal error; see the server log")
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok", version=__version__)
+
+    @app.get("/readyz", tags=["service"], responses={503: {"model": Readiness, "description": "Not ready"}})
+    def readyz() -> JSONResponse:
+        """Index open and model file in place (the model itself loads on the first request that needs it)."""
+        manifest = service.explainer.index.manifest
+        ready, model = service.model_ready() if service.model_ready else (True, "none")
+        body = Readiness(
+            ready=ready,
+            index=f"{manifest.count} units, {manifest.embedder}",
+            composer=service.explainer.composer.name,
+            model=model,
+            sessions=len(service.sessions),
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.post("/v1/explain", tags=["explain"], dependencies=guarded)
+    def explain(body: ExplainBody) -> Explanation:
+        """A checked, cited reason for recommending `item_id` to `user_id`."""
+        with service.lock:
+            result: Explanation = service.explainer.explain(body.user_id, body.item_id, body.question, body.k)
+            return result
+
+    @app.post("/v1/audit", tags=["audit"], dependencies=guarded)
+    def audit(body: AuditRequest) -> Audit:
+        """The checker's verdict on each claim of a reason written by any system."""
+        with service.lock:
+            return service.auditor.audit(body)
+
+    @app.post("/v1/chat", tags=["chat"], dependencies=guarded)
+    def chat(body: ChatBody) -> ChatAnswer:
+        """One chat turn. The first turn names `user_id` and `item_id`; later turns give the `session_id` back."""
+        with service.lock:
+            if body.session_id is not None:
+                session = service.sessions.get(body.session_id)
+                if body.user_id is not None and body.user_id != session.user_id:
+                    raise WhyrecError("a session belongs to one user: start a new session for another user")
+                if body.item_id is not None and body.item_id != session.item_id:
+                    service.chat.switch(session, body.item_id)
+            else:
+                if body.user_id is None or body.item_id is None:
+                    raise WhyrecError("a new chat needs user_id and item_id (or give a session_id)")
+                session = service.chat.start(body.user_id, body.item_id)
+                service.sessions.add(session)
+            return service.chat.ask(session, body.message)
+
+    @app.get("/v1/sessions/{session_id}", tags=["chat"], dependencies=guarded)
+    def session_view(session_id: str) -> SessionView:
+        """A chat session's state and (bounded) transcript."""
+        with service.lock:
+            session = service.sessions.get(session_id)
+            return SessionView(
+                session_id=session.id,
+                user_id=session.user_id,
+                item_id=session.item_id,
+                turns=session.turns,
+                preferences=session.preferences,
+                transcript=session.transcript(),
+            )
+
+    @app.post("/v1/feedback", tags=["feedback"], dependencies=guarded, status_code=201)
+    def feedback(body: Feedback) -> FeedbackReceipt:
+        """Store a thumb and/or text about a reason. Text on a session ("I don't care about price") also updates
+        that session's preferences, used from its next answer on."""
+        with service.lock:
+            service.explainer.retriever.check_pair(body.user_id, body.item_id)
+            preferences = None
+            if body.session_id is not None:
+                session = service.sessions.get(body.session_id)
+                if body.text:
+                    service.chat.note(session, body.text)
+                preferences = session.preferences
+            return FeedbackReceipt(id=service.feedback.add(body), preferences=preferences)
+
+    @app.get("/v1/users", tags=["catalogue"], dependencies=guarded)
+    def users(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> UserList:
+        """Users with the longest histories first."""
+        store = service.explainer.index.store
+        with service.lock:
+            return UserList(users=[u for u, _ in store.users_by_activity(limit)], total=store.count_users())
+
+    @app.get("/v1/users/{user_id}", tags=["catalogue"], dependencies=guarded)
+    def user(user_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> UserView:
+        """A user's history, what they write about, and items to ask about."""
+        with service.lock:
+            return _user_view(service, user_id, limit)
+
+    @app.get("/v1/items/{item_id}/evidence", tags=["catalogue"], dependencies=guarded)
+    def item_evidence(
+        item_id: str,
+        user_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+        question: Annotated[str | None, Query(max_length=MAX_MESSAGE_CHARS)] = None,
+        k: Annotated[int, Query(ge=1, le=100)] = 12,
+    ) -> list[Evidence]:
+        """Evidence for the item: for `user_id`, what a reason for that user would rest on; else its own units."""
+        with service.lock:
+            return _item_evidence(service, item_id, user_id, question, k)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    guarded_app: Any = SecurityHeaders(RateLimit(BodyLimit(app, max_body_bytes), rate_limit))
+    guarded_app.fastapi = app
+    return guarded_app
+
+
+def _user_view(service: Service, user_id: str, limit: int) -> UserView:
+    explainer = service.explainer
+    store = explainer.index.store
+    if not store.has_user(user_id):
+        raise UnknownIdError(f"unknown user {user_id!r}")
+    titles = store.titles()
+    mine = store.user_items(user_id)
+    ratings = {u.item_id: u.rating for u in store.units_by_rowid(store.user_rowids(user_id, "history")).values()}
+    history = [ItemRef(item_id=i, title=titles.get(i, i), rating=ratings.get(i)) for i in mine[:limit]]
+    others = [i for i in titles if i not in set(mine)]
+    profile = explainer.retriever.user_profile(user_id)
+    if profile is not None:
+        rows = store.title_rowids()
+        with_title = [i for i in others if i in rows]
+        scores = explainer.index.vectors.vectors([rows[i] for i in with_title]) @ profile
+        ranked = [i for _, i in sorted(zip((-scores).tolist(), with_title, strict=True))]
+        others = ranked + [i for i in others if i not in rows]
+    items = [ItemRef(item_id=i, title=titles[i]) for i in others[:limit]]
+    return UserView(user_id=user_id, history=history, aspects=explainer.profiles.aspects(user_id), items=items)
+
+
+def _item_evidence(service: Service, item_id: str, user_id: str | None, question: str | None, k: int) -> list[Evidence]:
+    explainer = service.explainer
+    store = explainer.index.store
+    if user_id is not None:
+        return list(explainer.retriever.for_pair(user_id, item_id, question=question or None, k=k))
+    if store.product(item_id) is None:
+        raise UnknownIdError(f"unknown item {item_id!r}")
+    rowids = sorted(store.item_unit_rowids(item_id))[:k]
+    units = store.units_by_rowid(rowids)
+    return [Evidence(**units[r].model_dump(), score=0.0, rank=n) for n, r in enumerate(rowids, start=1)]
