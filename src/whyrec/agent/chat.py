@@ -131,9 +131,9 @@ class Chat:
             if session.last is None or not session.last.explanations:
                 nothing = "Nothing has been explained yet: ask why this item was recommended."
                 return reply("sources", nothing, note=nothing)
-            cited = set(_cited(session.last.explanations))
-            units = [e for x in session.last.explanations for e in x.evidence if e.id in cited]
-            units = list({e.id: e for e in units}.values())
+            # In order of first citation, so that source n is the answer's [n].
+            by_id = {e.id: e for x in session.last.explanations for e in x.evidence}
+            units = [by_id[c] for c in _cited(session.last.explanations) if c in by_id]
             said = f"The last answer rests on {len(units)} evidence units."
             return reply("sources", said, sources=units, note=said)
 

@@ -26,14 +26,23 @@ _NOT_RELEVANT = re.compile(
     re.I,
 )
 _ASPECT = r"(?:the |its |their |a |an )?(?P<aspect>[a-z0-9$][^.?!,;]{0,60}?)"
-_END = r"(?:\s+(?:at all|much|anymore|any more|to me|for me|really))*\s*(?:[.?!,;]|$)"
+# An aspect ends at punctuation, at the end, or before a clause that says something else ("price but I care
+# about design").
+_END = (
+    r"(?:\s+(?:at all|(?:so |that |very )?much|anymore|any more|to me|for me|really))*"
+    r"(?:\s*(?:[.?!,;]|$)|\s+(?=(?:but|though|although|because|while|whereas)\b))"
+)
 _AVOID = [
     re.compile(
         r"\b(?:i )?(?:don'?t|do not|doesn'?t|does not) (?:really |much )?(?:care|mind) (?:about|for) " + _ASPECT + _END,
         re.I,
     ),
     re.compile(r"\b(?:never ?mind|forget(?: about)?|stop (?:talking about|mentioning)) " + _ASPECT + _END, re.I),
-    re.compile(r"^\W*" + _ASPECT + r" (?:doesn'?t|does not|don'?t|do not) matter" + _END, re.I),
+    re.compile(
+        r"^\W*" + _ASPECT + r" (?:(?:doesn'?t|does not|don'?t|do not) matter"
+        r"|(?:is|are)(?:n'?t| not) (?:very |that |really |so )?important)" + _END,
+        re.I,
+    ),
     re.compile(r"\b(?:less|no more) (?:about|on) " + _ASPECT + _END, re.I),
 ]
 _FOCUS = [

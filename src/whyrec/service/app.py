@@ -38,6 +38,8 @@ log = logging.getLogger("whyrec.service")
 
 STATIC = resources.files("whyrec.service") / "static"
 ID = Field(min_length=1, max_length=200)
+# Module level: endpoint annotations are resolved against this module's names (postponed annotations).
+_BEARER = HTTPBearer(auto_error=False)
 
 
 class _Body(BaseModel):
@@ -155,10 +157,9 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         description="Explain recommendations with cited evidence; audit any system's reasons; chat about them.",
         responses=_RESPONSES,
     )
-    bearer = HTTPBearer(auto_error=False)
     expected = token.encode() if token else None
 
-    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
         if expected is None:
             return
         given = credentials.credentials.encode() if credentials is not None else b""

@@ -1,7 +1,7 @@
 """ASGI middleware that guards the service: a body-size limit, a per-client rate limit and security headers.
 
 Plain ASGI rather than Starlette's BaseHTTPMiddleware: a body is counted as it streams in, so an oversized upload is
-refused after `limit` bytes whatever its Content-Length says, and nothing buffers a whole response.
+refused after `limit` bytes whatever its Content-Length says, and no response is buffered.
 """
 
 from __future__ import annotations
@@ -30,47 +30,48 @@ async def send_error(send: Send, status: int, code: str, message: str, headers: 
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """413 for a request body over `limit` bytes, by its Content-Length or by what actually arrives."""
+    """413 for a request body over `limit` bytes, by its Content-Length or by what actually arrives. A body is read
+    in full (it is at most `limit` bytes) before the app sees it, so the app never parses half of one."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await send_error(send, 413, "body_too_large", f"the request body is over {self.limit} bytes")
+            await self._refuse(send)
             return
-        seen = 0
-        started = False
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def counted() -> Message:
-            nonlocal seen
-            message: Message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        await self.app(scope, replay, send)
 
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLarge:
-            if not started:
-                await send_error(send, 413, "body_too_large", f"the request body is over {self.limit} bytes")
+    async def _refuse(self, send: Send) -> None:
+        await send_error(send, 413, "body_too_large", f"the request body is over {self.limit} bytes")
 
 
 class RateLimit:
