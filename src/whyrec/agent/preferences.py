@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from whyrec.checker.analysis import stem
-from whyrec.knowledge.text import word_list
+from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import EvidenceUnit, Preferences
 
 # A few aspects shoppers name with many words. An aspect not listed here matches its own words (stemmed).
@@ -18,17 +18,27 @@ ASPECT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "brand": ("brand", "maker", "manufacturer", "company"),
     "size": ("size", "small", "large", "big", "tiny", "dimensions", "fit"),
 }
+_GROUPS = [frozenset(stem(w) for w in (name, *synonyms)) for name, synonyms in ASPECT_SYNONYMS.items()]
+_ASPECT_WORD_STEMS = frozenset().union(*_GROUPS)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _MONEY = re.compile(r"\$\s?\d")
 MAX_ASPECTS = 8
 
 
+def _stems(text: str) -> set[str]:
+    """The stems of a text's content words. "cost" is a stopword to the checker but a word about price here."""
+    words = (w for w in _WORD.findall(text.lower()) if w not in STOPWORDS or stem(w) in _ASPECT_WORD_STEMS)
+    return {stem(w) for w in words}
+
+
 def aspect_stems(aspect: str) -> frozenset[str]:
-    """The stems that mark a text as being about `aspect` (its synonyms if it has listed ones)."""
-    words = word_list(aspect)
-    for name, synonyms in ASPECT_SYNONYMS.items():
-        if stem(name) in {stem(w) for w in words}:
-            words = [*words, *synonyms]
-    return frozenset(stem(w) for w in words)
+    """The stems that mark a text as being about `aspect`: its words, and a listed aspect's synonyms when it uses
+    any of them ("cost" and "money" are the price too)."""
+    stems = _stems(aspect)
+    for group in _GROUPS:
+        if stems & group:
+            stems |= group
+    return frozenset(stems)
 
 
 def mentions(unit: EvidenceUnit, aspect: str) -> bool:
@@ -38,7 +48,7 @@ def mentions(unit: EvidenceUnit, aspect: str) -> bool:
         return True
     if "$" in stems and _MONEY.search(unit.text):
         return True
-    return bool(stems & {stem(w) for w in word_list(unit.text)})
+    return bool(stems & _stems(unit.text))
 
 
 def allows(preferences: Preferences, unit: EvidenceUnit) -> bool:

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
 
 from whyrec import __version__
@@ -57,10 +57,35 @@ class ChatBody(_Body):
     """Start a session with `user_id` and `item_id`, then continue it with `session_id`. Giving another `item_id`
     with a session moves the conversation to that item."""
 
+    # The schema says it too, so that clients (and schemathesis) know a body needs one or the other.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["session_id"], "properties": {"session_id": {"type": "string"}}},
+                {
+                    "required": ["user_id", "item_id"],
+                    "properties": {"user_id": {"type": "string"}, "item_id": {"type": "string"}},
+                },
+            ]
+        },
+    )
+
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     session_id: str | None = Field(default=None, min_length=1, max_length=200)
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
     item_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _session_or_pair(self) -> ChatBody:
+        if self.session_id is None:
+            self.pair()
+        return self
+
+    def pair(self) -> tuple[str, str]:
+        if self.user_id is None or self.item_id is None:
+            raise ValueError("a new chat needs user_id and item_id (or give a session_id)")
+        return self.user_id, self.item_id
 
 
 class FeedbackReceipt(BaseModel):
@@ -166,7 +191,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         if not secrets.compare_digest(given, expected):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    guarded = [Depends(authorised)]
+    guarded = [Depends(authorised)] if expected else []  # no token: the schema declares no security
 
     @app.exception_handler(UnknownIdError)
     async def unknown(_: Request, exc: UnknownIdError) -> JSONResponse:
@@ -240,9 +265,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
                 if body.item_id is not None and body.item_id != session.item_id:
                     service.chat.switch(session, body.item_id)
             else:
-                if body.user_id is None or body.item_id is None:
-                    raise WhyrecError("a new chat needs user_id and item_id (or give a session_id)")
-                session = service.chat.start(body.user_id, body.item_id)
+                session = service.chat.start(*body.pair())
                 service.sessions.add(session)
             return service.chat.ask(session, body.message)
 
