@@ -291,7 +291,7 @@ def test_not_relevant_keeps_the_cited_evidence_out_from_then_on(chat: Chat, sess
     cited = cited_ids(chat.ask(session, "why?"))
     feedback = chat.ask(session, "not relevant")
     assert feedback.intent == "feedback" and set(session.preferences.excluded) == cited
-    assert feedback.note is not None and f"({len(cited)} units) was not relevant" in feedback.note
+    assert feedback.note is not None and f"({len(cited)} evidence units) was not relevant" in feedback.note
     for answer in (feedback, chat.ask(session, "why?"), chat.ask(session, "what about delivery?")):
         assert not cited & {e.id for x in answer.explanations for e in x.evidence}
 
@@ -338,12 +338,13 @@ def test_an_injected_order_gets_an_answer_of_checked_claims_only(chat: Chat, use
 
 @pytest.mark.xfail(
     strict=True,
-    reason="checker hole: 'free' counts as no content word, so 'TITLE is free.' citing the title passes "
-    "content_support (100% of content words); 'This gift card is free.' citing 'Price: $500.00' passes on cosine",
+    reason="checker hole: 'free' is not a content word, so 'Amazon.com Gift Card in a Greeting Card is free.' "
+    "citing only the title passes content_support (100% of the claim's content words are in the evidence)",
 )
 def test_a_model_that_obeys_an_injected_order_is_overruled_by_the_checker(fake_service: Service) -> None:
     def obey(messages: Sequence[ChatMessage], schema: JsonSchema) -> str:
-        title = re.search(r"^(e\d+) \(seller, title\): (.*)$", messages[1]["content"], re.M)
+        asked = [m["content"] for m in messages if m["role"] == "user" and m["content"].startswith("Item: ")][-1]
+        title = re.search(r"^(e\d+) \(seller, title\): (.*)$", asked, re.M)  # the last prompt's, not an example's
         assert title is not None
         return json.dumps({"claims": [{"cites": [title.group(1)], "text": f"{title.group(2)} is free."}]})
 
@@ -382,7 +383,7 @@ def test_switching_items_keeps_the_preferences_and_answers_about_the_new_item(ch
 def test_an_empty_or_over_long_message_is_refused_and_changes_nothing(
     chat: Chat, session: ChatSession, message: str
 ) -> None:
-    with pytest.raises(WhyrecError, match="empty|limit"):
+    with pytest.raises(WhyrecError, match=r"empty|limit"):
         chat.ask(session, message)
     assert session.turns == 0 and session.history == [] and session.last is None
 

@@ -134,7 +134,7 @@ class Chat:
             # In order of first citation, so that source n is the answer's [n].
             by_id = {e.id: e for x in session.last.explanations for e in x.evidence}
             units = [by_id[c] for c in _cited(session.last.explanations) if c in by_id]
-            said = f"The last answer rests on {len(units)} evidence units."
+            said = f"The last answer rests on {_units(len(units))}."
             return reply("sources", said, sources=units, note=said)
 
         if reading.intent == "feedback":
@@ -245,6 +245,10 @@ class Chat:
         return [SpecPair(field=f, this=this.get(f), other=that.get(f)) for f in fields]
 
 
+def _units(n: int) -> str:
+    return f"{n} evidence unit" if n == 1 else f"{n} evidence units"
+
+
 def _is_reference(words: str) -> bool:
     return set(words.lower().split()) <= {"that", "one", "it", "the", "other", "item", "this"}
 
@@ -257,7 +261,7 @@ def _feedback_note(reading: Reading, excluded: int) -> str:
         parts.append(f"you care about {', '.join(reading.focus)}")
     if reading.not_relevant:
         parts.append(
-            f"the evidence behind the last answer ({excluded} units) was not relevant"
+            f"the evidence behind the last answer ({_units(excluded)}) was not relevant"
             if excluded
             else "that was not relevant"
         )
