@@ -69,10 +69,12 @@ def tiny_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaCppLLM]:
 
 
 @pytest.fixture(scope="session")
-def fake_service(demo_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Service:
+def fake_service(
+    demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Service:
     """The service's parts over the demo index with the FakeLLM: real retrieval and checker, no model."""
     settings = Settings(index=demo_index_dir, home=tmp_path_factory.mktemp("service-home"))
-    return make_service(settings, llm=FakeLLM())
+    return make_service(settings, llm=FakeLLM(), embedder=embedder)
 
 
 @pytest.fixture(autouse=True)

@@ -96,9 +96,10 @@ def make_composer(settings: Settings, llm: LLM | None = None) -> Composer:
     )
 
 
-def make_explainer(settings: Settings, llm: LLM | None = None) -> Explainer:
-    """The explain pipeline: `llm` replaces the configured model (a FakeLLM in tests)."""
-    embedder = make_embedder(settings)
+def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedder | None = None) -> Explainer:
+    """The explain pipeline: `llm` replaces the configured model (a FakeLLM in tests), `embedder` the configured
+    embedder (one already loaded)."""
+    embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
     retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
@@ -135,7 +136,7 @@ def model_readiness(settings: Settings) -> tuple[bool, str]:
     return path.is_file(), f"{path}: {'present' if path.is_file() else 'missing'}"
 
 
-def make_service(settings: Settings, llm: LLM | None = None) -> Service:
+def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder | None = None) -> Service:
     """Everything `whyrec serve` serves: one explainer (one model) behind chat, with an auditor and feedback."""
     try:
         from whyrec.service.app import Service
@@ -144,7 +145,7 @@ def make_service(settings: Settings, llm: LLM | None = None) -> Service:
     from whyrec.feedback import FeedbackStore
     from whyrec.service.sessions import SessionStore
 
-    explainer = make_explainer(settings, llm)
+    explainer = make_explainer(settings, llm, embedder)
     auditor = Auditor(explainer.index, explainer.retriever, explainer.checker)
     return Service(
         chat=Chat(explainer),

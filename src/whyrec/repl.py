@@ -31,6 +31,9 @@ def run_repl(chat: Chat, session: ChatSession, console: Console) -> None:
         except EOFError:
             console.print()
             return
+        except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line, as in a shell
+            console.print("\n(/quit or Ctrl-D leaves)")
+            continue
         if not line:
             continue
         command, _, argument = line.partition(" ")
@@ -52,5 +55,7 @@ def run_repl(chat: Chat, session: ChatSession, console: Console) -> None:
                 with console.status("thinking…"):
                     answer = chat.ask(session, line)
                 console.print(render_chat_answer(answer, titles))
+        except KeyboardInterrupt:  # Ctrl-C while thinking drops that answer; the session goes on
+            console.print("[yellow]interrupted[/yellow]")
         except WhyrecError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")

@@ -8,6 +8,7 @@ LangChain message history. Every answer that says something about a product goes
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ MAX_MESSAGES = 20  # kept in a session's history: ten exchanges
 COMPLAINT_RATING = 3.0  # a review at or below this many stars counts as a complaint
 COMPLAINT_POLARITY = -0.05  # VADER compound at or below this marks a complaining sentence in a kinder review
 COMPARED_FIELDS = ("title", "price", "brand", "category")
+_COMPLAINT_WORDS = re.compile(
+    r"\b(?:but|however|only|wish|unfortunately|downside|problem|issue|disappoint\w*|broke\w*|fail\w*|never|"
+    r"didn'?t|did not|doesn'?t work|does not work|wasn'?t|won'?t|can'?t|return\w*|refund\w*|waste|poor|bad|worst)\b",
+    re.I,
+)
 Reply = Callable[..., ChatAnswer]
 
 
@@ -50,11 +56,13 @@ class ChatSession:
 
 
 def _complaint(unit: Evidence) -> bool:
-    """A review sentence that complains: a low-star review, or a sentence VADER reads as negative."""
+    """A review sentence that complains: from a low-star review, or one VADER reads as negative that also uses a
+    complaint word (VADER alone calls "Who doesn't love these cards!" negative)."""
     if unit.kind != "review":
         return unit.kind == "spec" and unit.field == "title"  # the title lets a reply say which item it is about
-    low = unit.rating is not None and unit.rating <= COMPLAINT_RATING
-    return low or polarity(unit.text) <= COMPLAINT_POLARITY
+    if unit.rating is not None and unit.rating <= COMPLAINT_RATING:
+        return True
+    return polarity(unit.text) <= COMPLAINT_POLARITY and bool(_COMPLAINT_WORDS.search(unit.text))
 
 
 def _cited(explanations: list[Explanation]) -> list[str]:
@@ -80,7 +88,7 @@ class Chat:
     def switch(self, session: ChatSession, item_id: str) -> None:
         """Talk about another item from now on (the preferences stay, the question starts over)."""
         self.explainer.retriever.check_pair(session.user_id, item_id)
-        session.item_id, session.question, session.shown = item_id, None, set()
+        session.item_id, session.question, session.shown, session.last = item_id, None, set(), None
 
     def ask(self, session: ChatSession, message: str) -> ChatAnswer:
         message = " ".join(message.split())
@@ -100,6 +108,7 @@ class Chat:
             max_tokens=self.max_messages,
             token_counter=len,  # counts messages: the history keeps the last `max_messages`
             strategy="last",
+            start_on="human",
         )
         return answer
 
@@ -178,7 +187,11 @@ class Chat:
 
     def _take_feedback(self, session: ChatSession, reading: Reading) -> str:
         """Update the session's preferences from a feedback message; return what was noted, in words."""
-        excluded = _cited(session.last.explanations) if reading.not_relevant and session.last else []
+        excluded: list[str] = []
+        if reading.not_relevant and session.last is not None:
+            evidence = {e.id: e for x in session.last.explanations for e in x.evidence}
+            # the item's title only says which item it is: never "not relevant" for good
+            excluded = [c for c in _cited(session.last.explanations) if evidence[c].field != "title"]
         session.preferences = updated(session.preferences, focus=reading.focus, avoid=reading.avoid, exclude=excluded)
         return _feedback_note(reading, len(excluded))
 

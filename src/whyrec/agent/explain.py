@@ -18,6 +18,7 @@ from whyrec.agent.preferences import allows, profile_with
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
+from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
 from whyrec.retrieval.profile import ProfileReader
 from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
 
@@ -160,7 +161,10 @@ class Explainer:
         wide = self.retriever.for_pair(user_id, item_id, question=question, k=min(100, widen * k + excluded))
         kept = [e for e in wide if (preferences is None or allows(preferences, e)) and (keep is None or keep(e))]
         history = [e for e in kept if e.kind == "history"][: min(self.retriever.history_k, k // 4)]
-        item = [e for e in kept if e.kind != "history"][: k - len(history)]
+        # the pinned facts (what the item is, what it costs) that pass the filters are always kept, as without filters
+        pinned = [e for e in kept if e.kind == "spec" and e.field in PINNED_SPEC_FIELDS][: max(1, k // 4)]
+        rest = [e for e in kept if e.kind != "history" and e not in pinned]
+        item = [*pinned, *rest][: k - len(history)]
         return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
 
     def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:

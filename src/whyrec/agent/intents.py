@@ -34,7 +34,7 @@ _END = (
 )
 _AVOID = [
     re.compile(
-        r"\b(?:i )?(?:don'?t|do not|doesn'?t|does not) (?:really |much )?(?:care|mind) (?:about|for) " + _ASPECT + _END,
+        r"\b(?:i )?(?:don'?t|do not|doesn'?t|does not) (?:really |much )?(?:care (?:about|for)|mind) " + _ASPECT + _END,
         re.I,
     ),
     re.compile(r"\b(?:never ?mind|forget(?: about)?|stop (?:talking about|mentioning)) " + _ASPECT + _END, re.I),
