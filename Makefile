@@ -89,6 +89,7 @@ clean:
 bench: $(STAMP) $(VENV)/.model-qwen2.5-1.5b $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/explain.py
+	$(BIN)/python benchmarks/service.py
 
 # The checker on labelled data (needs ../shared/data or WHYREC_SHARED_DATA): balanced accuracy beside a baseline.
 eval: $(STAMP)
