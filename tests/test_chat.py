@@ -338,11 +338,6 @@ def test_an_injected_order_gets_an_answer_of_checked_claims_only(chat: Chat, use
             assert any("free" in e.text.lower() for e in cited_units(explanation))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checker hole: 'free' is not a content word, so 'Amazon.com Gift Card in a Greeting Card is free.' "
-    "citing only the title passes content_support (100% of the claim's content words are in the evidence)",
-)
 def test_a_model_that_obeys_an_injected_order_is_overruled_by_the_checker(fake_service: Service) -> None:
     def obey(messages: Sequence[ChatMessage], schema: JsonSchema) -> str:
         asked = [m["content"] for m in messages if m["role"] == "user" and m["content"].startswith("Item: ")][-1]
@@ -395,3 +390,20 @@ def test_feedback_given_outside_the_chat_updates_the_preferences(chat: Chat, ses
     assert session.preferences.avoid == ["shipping"]
     assert chat.note(session, "Great card, thanks") is False
     assert session.preferences.avoid == ["shipping"]
+
+
+def test_feedback_after_a_dislikes_question_answers_that_question_again(chat: Chat) -> None:
+    session = chat.start(OLIVE_USER, OLIVE)
+    chat.ask(session, "What do people dislike?")
+    answer = chat.ask(session, "I don't care about price")
+    assert answer.intent == "feedback" and answer.note and answer.note.startswith("Noted: you don't care about price")
+    [explanation] = answer.explanations
+    reviews = [e for e in explanation.evidence if e.kind == "review"]
+    assert reviews and all((e.rating or 5.0) <= 3.0 or polarity(e.text) < 0 for e in reviews)
+
+
+def test_compare_answers_why_for_both_items_whatever_was_asked_before(chat: Chat, session: ChatSession) -> None:
+    plain = chat.ask(chat.start(USER, ITEM), "why?").explanations[0]
+    chat.ask(session, "what about delivery?")
+    answer = chat.ask(session, f"compare it with {OLIVE}")
+    assert [e.id for e in answer.explanations[0].evidence] == [e.id for e in plain.evidence]

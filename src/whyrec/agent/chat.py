@@ -47,7 +47,7 @@ class ChatSession:
     history: list[BaseMessage] = field(default_factory=list)
     turns: int = 0
     last: ChatAnswer | None = None  # the last answer that explained something
-    question: str | None = None  # what the last product answer was about (None: the plain "why?")
+    asked: tuple[str, Reading] | None = None  # the last question about the item, asked again after feedback
     compared: str | None = None  # the last item compared with, for "and compared with that one?"
     shown: set[str] = field(default_factory=set)  # evidence ids cited about the current item
 
@@ -88,7 +88,7 @@ class Chat:
     def switch(self, session: ChatSession, item_id: str) -> None:
         """Talk about another item from now on (the preferences stay, the question starts over)."""
         self.explainer.retriever.check_pair(session.user_id, item_id)
-        session.item_id, session.question, session.shown, session.last = item_id, None, set(), None
+        session.item_id, session.asked, session.shown, session.last = item_id, None, set(), None
 
     def ask(self, session: ChatSession, message: str) -> ChatAnswer:
         message = " ".join(message.split())
@@ -146,35 +146,43 @@ class Chat:
             said = f"The last answer rests on {_units(len(units))}."
             return reply("sources", said, sources=units, note=said)
 
-        if reading.intent == "feedback":
+        if reading.intent == "feedback":  # noted, then the last question about the item answered again
             note = self._take_feedback(session, reading)
-            explanation = self._explain(session, session.question)
-            return reply("feedback", f"{note} {explanation.reason}", [explanation], note=note)
+            again = self._about_item(session, *(session.asked or (message, Reading("why"))), reply)
+            said = f"{note} {again.note}" if again.note else note
+            return reply("feedback", f"{note} {again.text}", again.explanations, note=said)
 
         if reading.intent == "compare":
             return self._compare(session, reading, reply)
 
-        if reading.intent == "dislikes":
-            question = message
+        if reading.intent == "more":  # the last question again, citing only what was not cited yet
+            again = self._about_item(session, *(session.asked or (message, Reading("why"))), reply, new_only=True)
+            return reply("more", again.text, again.explanations, note=again.note)
+
+        session.asked = (message, reading)
+        return self._about_item(session, message, reading, reply)
+
+    def _about_item(
+        self, session: ChatSession, message: str, reading: Reading, reply: Reply, new_only: bool = False
+    ) -> ChatAnswer:
+        """Answer a why / aspect / dislikes question about the session's item."""
+        question = message if reading.intent in ("aspect", "dislikes") else None
+        complaints = reading.intent == "dislikes"
+        shown = set(session.shown) if new_only else set()
+
+        def keep(unit: Evidence) -> bool:
+            new = unit.id not in shown or unit.field == "title"
+            return new and (_complaint(unit) if complaints else True)
+
+        widen = 12 if complaints else 3  # complaints are few: look through more of the item's reviews
+        if complaints:
             evidence = self.explainer.evidence(
-                session.user_id, session.item_id, question, preferences=session.preferences, keep=_complaint, widen=12
+                session.user_id, session.item_id, question, preferences=session.preferences, keep=keep, widen=widen
             )
             if not any(e.kind == "review" for e in evidence):
                 none = "None of the reviews retrieved for this item complain about anything."
-                return reply("dislikes", none, note=none)
-            session.question = question
-            explanation = self._explain(session, question, keep=_complaint, widen=12)
-            return reply("dislikes", explanation.reason, [explanation])
-
-        if reading.intent == "more":
-            shown = set(session.shown)
-            explanation = self._explain(
-                session, session.question, keep=lambda e: e.id not in shown or e.field == "title"
-            )
-            return reply("more", explanation.reason, [explanation])
-
-        session.question = message if reading.intent == "aspect" else None
-        explanation = self._explain(session, session.question)
+                return reply(reading.intent, none, note=none)
+        explanation = self._explain(session, question, keep=keep if complaints or shown else None, widen=widen)
         return reply(reading.intent, explanation.reason, [explanation])
 
     def note(self, session: ChatSession, text: str) -> bool:
@@ -223,8 +231,8 @@ class Chat:
             which = f"Which item should I compare with{wanted}? Name it by its id or by words from its title."
             return reply("compare", which, note=which)
         session.compared = other
-        this = self._explain(session, session.question)
-        that = self._explain(session, session.question, item_id=other)
+        this = self._explain(session, None)  # why each item suits the user, from the same kind of evidence
+        that = self._explain(session, None, item_id=other)
         titles = self.store.titles()
         text = f"{titles[session.item_id]}: {this.reason}\n{titles[other]}: {that.reason}"
         return reply("compare", text, [this, that], comparison=self.spec_pairs(session.item_id, other))
