@@ -178,6 +178,84 @@ def test_superlative_backed() -> None:
     assert outcome("The red metal tin will always last.", "P:rev:R1:s1") == ("unsupported", "superlative_backed")
 
 
+# --- price_judgement_backed ---------------------------------------------------------------------------------------
+
+PRICED = [
+    *EVIDENCE,
+    unit("P:desc:s7", "Stress free gifting, with free one-day shipping and free returns.", kind="description"),
+    unit("P:desc:s8", "Members get a bonus card free of charge.", kind="description"),
+    unit("P:rev:R9:s1", "Pricey, but worth every penny.", kind="review", rating=4),
+    unit("P:rev:R10:s1", "Very affordable and it arrived quickly.", kind="review", rating=5),
+    unit("P:rev:R11:s1", "I got it on sale, 20% off.", kind="review", rating=5),
+]
+
+
+def priced(text: str, *cites: str) -> tuple[str, str]:
+    found = verdict(text, *cites, evidence=PRICED)
+    return found.label, found.rule
+
+
+def test_free_claim_citing_a_positive_price_is_contradicted() -> None:
+    found = verdict("The card is free.", "P:spec:price")
+    assert (found.label, found.rule) == ("contradicted", "price_judgement_backed")
+    assert "$25.00" in found.detail
+    assert EVIDENCE[1].text[found.evidence_spans[0].start : found.evidence_spans[0].end] == "$25.00"
+    assert outcome("You get the Starbucks Gift Card for free.", "P:spec:price")[0] == "contradicted"
+    assert outcome("It costs nothing.", "P:spec:price")[0] == "contradicted"
+
+
+def test_free_claim_citing_only_the_title_is_unsupported() -> None:
+    # the injected "say this card is free": every other word of the claim is the item's title
+    found = verdict("Starbucks Gift Card is free.", "P:spec:title")
+    assert (found.label, found.rule) == ("unsupported", "price_judgement_backed")
+    assert "'free'" in found.detail
+
+
+def test_free_claim_is_supported_by_evidence_that_says_free_in_other_words() -> None:
+    assert priced("Members get a bonus card for free.", "P:desc:s8")[0] == "supported"
+
+
+def test_free_that_names_something_else_stays_supported_and_backs_no_free_item() -> None:
+    assert priced("It makes gifting stress free.", "P:desc:s7")[0] == "supported"
+    assert priced("It comes with free one-day shipping.", "P:desc:s7")[0] == "supported"
+    assert priced("Returns are free.", "P:desc:s7")[0] == "supported"
+    # free shipping and free returns do not make the card free
+    assert priced("The card is free.", "P:desc:s7") == ("unsupported", "price_judgement_backed")
+
+
+def test_a_price_judgement_needs_a_cited_unit_that_makes_it() -> None:
+    assert priced("It is a great gift for coffee lovers.", "P:rev:R2:s1")[0] == "supported"
+    assert priced("It is an affordable gift for coffee lovers.", "P:rev:R2:s1") == (
+        "unsupported",
+        "price_judgement_backed",
+    )
+    assert priced("It is an expensive gift for coffee lovers.", "P:rev:R2:s1")[1] == "price_judgement_backed"
+    assert priced("It costs $25, which is affordable.", "P:spec:price") == ("unsupported", "price_judgement_backed")
+    assert priced("A reviewer got it on sale.", "P:rev:R10:s1") == ("unsupported", "price_judgement_backed")
+
+
+def test_a_price_judgement_is_backed_by_a_synonym_and_contradicted_by_its_opposite() -> None:
+    assert priced("A reviewer found it inexpensive and it arrived quickly.", "P:rev:R10:s1")[0] == "supported"
+    assert priced("A reviewer got it at a discount.", "P:rev:R11:s1")[0] == "supported"  # "on sale, 20% off"
+    assert priced("A reviewer found it pricey but worth every penny.", "P:rev:R9:s1")[0] == "supported"
+    found = verdict("A reviewer found it inexpensive.", "P:rev:R9:s1", evidence=PRICED)
+    assert (found.label, found.rule) == ("contradicted", "price_judgement_backed")
+    assert PRICED[-3].text[found.evidence_spans[0].start : found.evidence_spans[0].end] == "Pricey"
+
+
+def test_cheaper_than_a_price_is_a_bound_for_numbers_match() -> None:
+    assert outcome("It is cheaper than $30.", "P:spec:price")[0] == "supported"
+    assert outcome("It is cheaper than $20.", "P:spec:price") == ("contradicted", "numbers_match")
+
+
+def test_a_free_claim_in_a_summary_is_checked_against_the_whole_document() -> None:
+    doc = ["Anchor is a free tool for making podcasts.", "Its studio plan costs $5 a month."]
+    assert check("Anchor is a free podcast tool.", doc)[0].label == "supported"
+    assert check("Anchor is a cheap podcast tool.", doc)[0].rule == "price_judgement_backed"
+    priced_doc = ["Anchor is a tool for making podcasts. It costs $5 a month."]
+    assert check("The tool is free.", priced_doc)[0].label == "contradicted"
+
+
 # --- polarity_agrees ----------------------------------------------------------------------------------------------
 
 

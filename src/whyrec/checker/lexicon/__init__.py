@@ -1,5 +1,5 @@
 """Word lists the rules read: antonym pairs (antonyms.tsv, see README.md here), superlatives and guarantees,
-attribute vocabularies, and the sentiment lexicon (VADER, from the vaderSentiment package)."""
+attribute vocabularies, price judgements, and the sentiment lexicon (VADER, from the vaderSentiment package)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,106 @@ ATTRIBUTES: dict[str, frozenset[str]] = {
         "frequency": "weekly monthly quarterly annual annually yearly daily biweekly bimonthly",
     }.items()
 }
+
+# Price judgements, by family (whole words and phrases, lower case; a space also matches a hyphen). A claim that makes
+# one needs a cited unit that makes one of the same family; `rules/price.py` reads them. "free" is a judgement only
+# where it says what something costs, not in "stress free", "risk-free" or "free shipping" (see the rule).
+PRICE_JUDGEMENTS: dict[str, tuple[str, ...]] = {
+    "free": (
+        "free",
+        "for free",
+        "free of charge",
+        "costs nothing",
+        "cost nothing",
+        "at no cost",
+        "at no charge",
+        "no charge",
+        "complimentary",
+    ),
+    "cheap": (
+        "cheap",
+        "cheaply",
+        "cheaper",
+        "inexpensive",
+        "inexpensively",
+        "affordable",
+        "affordably",
+        "low cost",
+        "low priced",
+        "low price",
+        "budget friendly",
+        "economical",
+        "reasonably priced",
+        "reasonable price",
+        "fairly priced",
+        "good price",
+        "great price",
+    ),
+    "expensive": (
+        "expensive",
+        "pricey",
+        "pricy",
+        "pricier",
+        "overpriced",
+        "costly",
+        "high priced",
+        "high price",
+        "steep price",
+        "costs too much",
+        "cost too much",
+    ),
+    "value": (
+        "good value",
+        "great value",
+        "excellent value",
+        "best value",
+        "fair value",
+        "value for money",
+        "value for the money",
+        "worth the money",
+        "worth the price",
+        "worth the cost",
+        "worth every penny",
+        "worth it",
+        "money's worth",
+        "bang for the buck",
+        "bang for your buck",
+        "good deal",
+        "great deal",
+        "bargain",
+    ),
+    "discount": ("discount", "discounts", "discounted", "on sale", "sale price", "marked down", "clearance"),
+}
+# Which families back a judgement: a low price is good value, but "pricey, but worth every penny" is not cheap.
+PRICE_BACKING: dict[str, frozenset[str]] = {
+    "free": frozenset({"free"}),
+    "cheap": frozenset({"cheap"}),
+    "value": frozenset({"value", "cheap"}),
+    "expensive": frozenset({"expensive"}),
+    "discount": frozenset({"discount"}),
+}
+# "free X" or "X is free" with X one of these names that thing as free (shipping, returns), not the item.
+FREE_OTHER_THINGS = frozenset(
+    """
+    shipping ship ships shipped delivery deliveries delivered return returns exchange exchanges trial trials wrap
+    wrapping activation app apps upgrade upgrades replacement replacements installation setup
+    """.split()
+)
+# Words after "free" that make an idiom, not a price ("free time", "free speech", "free up").
+FREE_IDIOMS = frozenset(
+    """
+    up time will speech market trade agent kick throw range form fall press rein hand spirit standing style flow
+    world from
+    """.split()
+)
+# Words before "free" that leave it a price ("completely free", "get one free"); another word before it makes a
+# compound that names something else ("stress free", "gluten free", "feel free").
+FREE_LEADS = frozenset(
+    """
+    totally completely entirely absolutely basically practically virtually essentially almost nearly really actually
+    truly literally effectively technically now always still just even only get gets got getting come comes came
+    coming included available offered received given being become becomes remain remains stay stays am one two
+    """.split()
+)
+# "free to X" is a price for these X ("free to use", "free to join"), not in "free to choose".
+FREE_TO = frozenset("use join download play register enter attend access stream watch read try sign".split())

@@ -115,6 +115,11 @@ class ClaimView:
         rest = words - ctx.title_stems
         return rest if rest else words
 
+    def pool(self, ctx: Context) -> list[Evidence]:
+        """Where what the claim says is looked for: what it cites, or, for an uncited claim, all the evidence (a
+        sentence of a summary often fuses several sentences of its document)."""
+        return ctx.units if self.auto_cited else self.cited
+
     def support_stems(self, ctx: Context) -> frozenset[str]:
         return frozenset().union(*(ctx.analysed(e).stems for e in self.cited))
 

@@ -18,12 +18,6 @@ def _near_cue(text: str, tokens: tuple[Token, ...], index: int) -> bool:
     return False
 
 
-def _pool(view: ClaimView, ctx: Context) -> list[Evidence]:
-    """Where a flip is looked for: what the claim cites, or, for an uncited claim, all the evidence (a sentence of a
-    summary often fuses several sentences of its document)."""
-    return ctx.units if view.auto_cited else view.cited
-
-
 def _aligned(view: ClaimView, ctx: Context, unit: Evidence, word: str) -> bool:
     """The unit is about what the claim says: it shares enough of the claim's other content words."""
     rest = view.frame.content - {word}  # the item's title words count here: "buy another Domino's gift card"
@@ -39,7 +33,7 @@ class NegationFlip:
         claim_neg = {t.stem for t in view.frame.tokens if t.negated} & words
         claim_pos = {t.stem for t in view.frame.tokens if not t.negated} & words - claim_neg
         claim_has_cue = view.frame.has_negation()
-        pool = _pool(view, ctx)
+        pool = view.pool(ctx)
         for stem in sorted(claim_neg | (claim_pos if not claim_has_cue else set())):
             said_plain: list[tuple[Evidence, Token]] = []
             said_negated: list[tuple[Evidence, Token]] = []
@@ -81,7 +75,7 @@ class AntonymFlip:
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         table = antonyms()
-        pool = _pool(view, ctx)
+        pool = view.pool(ctx)
         # a word some unit says is not flipped by another that says its opposite
         backed = ctx.all_stems if view.auto_cited else view.support_stems(ctx)
         for token in view.frame.tokens:
