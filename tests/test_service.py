@@ -257,3 +257,32 @@ def test_sessions_are_bounded_in_number_and_idle_time() -> None:
     now[0] = 61
     with pytest.raises(UnknownIdError):
         store.get("s2")
+
+
+def _events(text: str) -> list[tuple[str, dict[str, object]]]:
+    import json
+
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_chat_stream_sends_each_stage_then_the_answer(client: TestClient) -> None:
+    body = {"user_id": USER, "item_id": ITEM, "message": "why?"}
+    with client.stream("POST", "/v1/chat/stream", json=body) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        events = _events(response.read().decode())
+    stages = [data["stage"] for name, data in events if name == "stage"]
+    assert stages[:3] == ["retrieve", "generate", "check"]
+    name, answer = events[-1]
+    assert name == "answer" and answer["intent"] == "why" and answer["explanations"]
+    follow = {"session_id": answer["session_id"], "message": "show sources"}
+    with client.stream("POST", "/v1/chat/stream", json=follow) as response:
+        assert _events(response.read().decode())[-1][1]["turn"] == 2
+
+
+def test_chat_stream_with_an_unknown_session_is_a_plain_404(client: TestClient) -> None:
+    response = client.post("/v1/chat/stream", json={"session_id": "gone", "message": "why?"})
+    assert response.status_code == 404 and error_of(response)["code"] == "not_found"

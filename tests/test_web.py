@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,11 +59,27 @@ def choose_pair(page: Any, user: str, item: str) -> None:
 
 
 def ask(page: Any, message: str) -> dict[str, Any]:
-    """Type `message`, press Enter, and return the chat answer the page received."""
+    """Type `message`, press Enter, and return the chat answer the page received (the last event of its stream).
+
+    The stream is passed through a route that keeps a copy: Chromium does not keep the body of a streamed fetch.
+    """
+    bodies: list[str] = []
+
+    def keep_copy(route: Any) -> None:
+        response = route.fetch()
+        bodies.append(response.text())
+        route.fulfill(response=response)
+
+    page.route("**/v1/chat/stream", keep_copy)
     page.get_by_label("Your question").fill(message)
-    with page.expect_response(lambda r: r.url.endswith("/v1/chat"), timeout=WAIT_MS) as response:
-        page.get_by_label("Your question").press("Enter")
-    answer: dict[str, Any] = response.value.json()
+    page.get_by_label("Your question").press("Enter")
+    page.wait_for_function("() => !document.querySelector('#log .pending')", timeout=WAIT_MS)
+    page.unroute("**/v1/chat/stream")
+    events = [block.split("\n") for block in bodies[-1].strip().split("\n\n")]
+    assert [line for line in events[0] if line.startswith("event:")] == ["event: stage"]  # stages come first
+    last = dict(line.split(": ", 1) for line in events[-1])
+    assert last["event"] == "answer"
+    answer: dict[str, Any] = json.loads(last["data"])
     return answer
 
 

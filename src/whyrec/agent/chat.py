@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 
-from whyrec.agent.explain import EvidenceFilter, Explainer
+from whyrec.agent.explain import EvidenceFilter, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
 from whyrec.checker.rules.polarity import polarity
@@ -75,6 +75,7 @@ class Chat:
     def __init__(self, explainer: Explainer, max_messages: int = MAX_MESSAGES):
         self.explainer = explainer
         self.max_messages = max_messages
+        self._progress: Progress = no_progress  # the current ask's listener (calls are serialised)
 
     @property
     def store(self) -> Store:
@@ -90,14 +91,19 @@ class Chat:
         self.explainer.retriever.check_pair(session.user_id, item_id)
         session.item_id, session.asked, session.shown, session.last = item_id, None, set(), None
 
-    def ask(self, session: ChatSession, message: str) -> ChatAnswer:
+    def ask(self, session: ChatSession, message: str, progress: Progress = no_progress) -> ChatAnswer:
+        """Answer one message; `progress` hears each stage of each explanation as it starts."""
         message = " ".join(message.split())
         if not message:
             raise WhyrecError("the message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
             raise WhyrecError(f"the message is {len(message):,} characters; the limit is {MAX_MESSAGE_CHARS:,}")
         reading = read_message(message)
-        answer = self._answer(session, message, reading)
+        self._progress = progress
+        try:
+            answer = self._answer(session, message, reading)
+        finally:
+            self._progress = no_progress
         session.turns += 1
         answer = answer.model_copy(update={"turn": session.turns})
         if answer.explanations:
@@ -220,6 +226,7 @@ class Chat:
             preferences=session.preferences,
             keep=keep,
             widen=widen,
+            progress=self._progress,
         )
 
     def _compare(self, session: ChatSession, reading: Reading, reply: Reply) -> ChatAnswer:

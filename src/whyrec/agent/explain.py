@@ -23,6 +23,12 @@ from whyrec.retrieval.profile import ProfileReader
 from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
 
 EvidenceFilter = Callable[[Evidence], bool]
+Progress = Callable[[str], None]  # told the name of each stage as it starts: retrieve, generate, check, repair
+
+
+def no_progress(stage: str) -> None:
+    """The default progress listener: hears nothing."""
+    return None
 
 
 def abstention(evidence: Sequence[Evidence]) -> str:
@@ -78,10 +84,13 @@ class Explainer:
         preferences: Preferences | None = None,
         keep: EvidenceFilter | None = None,
         widen: int = 3,
+        progress: Progress = no_progress,
     ) -> Explanation:
         """A checked reason for (user, item). `preferences` (from a chat) and `keep` leave evidence out before the
-        composer sees it; the profile then leads with the aspects the user asked about."""
+        composer sees it; the profile then leads with the aspects the user asked about. `progress` hears each stage
+        start (for a client waiting on a slow model)."""
         clock = _Clock()
+        progress("retrieve")
         evidence = self.evidence(user_id, item_id, question, k, preferences, keep, widen)
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
@@ -91,6 +100,7 @@ class Explainer:
             profile = profile_with(profile, preferences)
         request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
         clock.lap("retrieve")
+        progress("generate")
 
         composer, fallback_reason = self.composer, None
         if not evidence:  # nothing to rest a claim on: abstain without asking anyone to invent one
@@ -104,6 +114,7 @@ class Explainer:
                 composer, fallback_reason = self.fallback, str(exc)
                 draft = composer.compose(request)
         clock.lap("generate")
+        progress("check")
 
         verdicts = self._check(draft.claims, evidence, attempt=1)
         clock.lap("check")
@@ -112,11 +123,13 @@ class Explainer:
         rejected = [v for v in verdicts if not v.accepted]
         usage, repaired = draft.usage, 0
         if rejected:
+            progress("repair")
             try:
                 repair = composer.repair(request, draft, rejected)
             except ModelError:  # the first draft's supported claims still stand; the rejected ones are dropped
                 repair = Draft(claims=[])
             clock.lap("repair")
+            progress("check")
             usage = usage + repair.usage
             second = self._check(repair.claims, evidence, attempt=2)
             clock.lap("check")

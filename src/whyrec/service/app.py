@@ -8,24 +8,27 @@ with no stack trace or path; unknown ids are 404, bad bodies 422, big bodies 413
 
 from __future__ import annotations
 
+import json
 import logging
+import queue
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
 
 from whyrec import __version__
-from whyrec.agent.chat import Chat
+from whyrec.agent.chat import Chat, ChatSession
+from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
 from whyrec.auditing import Auditor, AuditRequest
 from whyrec.errors import ModelError, UnknownIdError, WhyrecError
@@ -38,6 +41,10 @@ log = logging.getLogger("whyrec.service")
 
 STATIC = resources.files("whyrec.service") / "static"
 ID = Field(min_length=1, max_length=200)
+SSE_DESCRIPTION = (
+    'Server-sent events: `stage` ({"stage": "retrieve"|"generate"|"check"|"repair"}) as each stage starts, '
+    'then one `answer` (a ChatAnswer) or one `error` ({"code", "message"}).'
+)
 # Module level: endpoint annotations are resolved against this module's names (postponed annotations).
 _BEARER = HTTPBearer(auto_error=False)
 
@@ -150,11 +157,12 @@ class Service:
     auditor: Auditor
     feedback: FeedbackStore
     sessions: SessionStore
-    model_ready: Any = None  # () -> (ready, what): whether the model file is in place without loading it
+    # () -> (ready, what): whether the model file is in place, without loading it
+    model_ready: Callable[[], tuple[bool, str]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def explainer(self) -> Any:
+    def explainer(self) -> Explainer:
         return self.chat.explainer
 
 
@@ -254,20 +262,58 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         with service.lock:
             return service.auditor.audit(body)
 
+    def session_for(body: ChatBody) -> ChatSession:
+        """The body's session (moved to its item_id if it names another), or a new one; call under the lock."""
+        if body.session_id is None:
+            session = service.chat.start(*body.pair())
+            service.sessions.add(session)
+            return session
+        session = service.sessions.get(body.session_id)
+        if body.user_id is not None and body.user_id != session.user_id:
+            raise WhyrecError("a session belongs to one user: start a new session for another user")
+        if body.item_id is not None and body.item_id != session.item_id:
+            service.chat.switch(session, body.item_id)
+        return session
+
     @app.post("/v1/chat", tags=["chat"], dependencies=guarded)
     def chat(body: ChatBody) -> ChatAnswer:
         """One chat turn. The first turn names `user_id` and `item_id`; later turns give the `session_id` back."""
         with service.lock:
-            if body.session_id is not None:
-                session = service.sessions.get(body.session_id)
-                if body.user_id is not None and body.user_id != session.user_id:
-                    raise WhyrecError("a session belongs to one user: start a new session for another user")
-                if body.item_id is not None and body.item_id != session.item_id:
-                    service.chat.switch(session, body.item_id)
-            else:
-                session = service.chat.start(*body.pair())
-                service.sessions.add(session)
-            return service.chat.ask(session, body.message)
+            return service.chat.ask(session_for(body), body.message)
+
+    @app.post(
+        "/v1/chat/stream",
+        tags=["chat"],
+        dependencies=guarded,
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": SSE_DESCRIPTION}},
+    )
+    def chat_stream(body: ChatBody) -> StreamingResponse:
+        """The same chat turn as server-sent events: `stage` as each stage starts, then `answer` (or `error`)."""
+        with service.lock:  # a bad session or id is still a plain 404/422, before the stream starts
+            session = session_for(body)
+        events: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+
+        def work() -> None:
+            try:
+                with service.lock:
+                    answer = service.chat.ask(session, body.message, progress=lambda s: events.put(("stage", s)))
+                events.put(("answer", answer.model_dump(mode="json")))
+            except WhyrecError as exc:
+                events.put(("error", {"code": "invalid_request", "message": str(exc)}))
+            except Exception:
+                log.exception("unhandled error in a chat stream")
+                events.put(("error", {"code": "internal_error", "message": "internal error; see the server log"}))
+            finally:
+                events.put(None)
+
+        def stream() -> Iterator[str]:
+            while (event := events.get()) is not None:
+                name, data = event
+                yield f"event: {name}\ndata: {json.dumps(data if name != 'stage' else {'stage': data})}\n\n"
+
+        threading.Thread(target=work, name="whyrec-chat-stream", daemon=True).start()
+        return StreamingResponse(stream(), media_type="text/event-stream")
 
     @app.get("/v1/sessions/{session_id}", tags=["chat"], dependencies=guarded)
     def session_view(session_id: str) -> SessionView:

@@ -40,8 +40,8 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, body) {
-  const headers = { Accept: "application/json" };
+async function send(path, body, accept = "application/json") {
+  const headers = { Accept: accept };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { headers };
@@ -56,12 +56,45 @@ async function api(path, body) {
   } catch {
     throw new ApiError(0, "network", "cannot reach the server");
   }
+  if (response.ok) return response;
   const data = await response.json().catch(() => null);
-  if (response.ok) return data;
   if (response.status === 401) askForToken(Boolean(token));
   const error = data?.error ?? {};
   throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
 }
+
+async function api(path, body) {
+  return (await send(path, body)).json();
+}
+
+/** POST to a server-sent-events endpoint: `onStage(name)` for each `stage` event; resolves with the `answer`. */
+async function stream(path, body, onStage) {
+  const response = await send(path, body, "text/event-stream");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new ApiError(0, "network", "the answer stream ended early");
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)]));
+      const data = JSON.parse(fields.data);
+      if (fields.event === "stage") onStage(data.stage);
+      else if (fields.event === "answer") return data;
+      else if (fields.event === "error") throw new ApiError(200, data.code, data.message);
+    }
+  }
+}
+
+const STAGES = {
+  retrieve: "Finding the evidence…",
+  generate: "The model is writing…",
+  check: "Checking each claim against its evidence…",
+  repair: "Asking the model again about the rejected claims…",
+};
 
 function askForToken(wasWrong) {
   $("token-form").hidden = false;
@@ -166,10 +199,12 @@ async function ask(text) {
   if (!message || state.busy || !state.userId || !state.itemId) return;
   setBusy(true);
   log(el("div", { class: "turn mine" }, el("p", { class: "bubble", text: message })));
-  const pending = el("div", { class: "turn pending", text: "Checking the evidence…" });
+  const pending = el("div", { class: "turn pending", text: STAGES.retrieve });
   log(pending);
   try {
-    const answer = await chat(message);
+    const answer = await chat(message, (stage) => {
+      pending.textContent = STAGES[stage] ?? pending.textContent;
+    });
     state.sessionId = answer.session_id;
     pending.replaceWith(renderAnswer(answer));
     showPreferences(answer.preferences);
@@ -182,15 +217,15 @@ async function ask(text) {
   }
 }
 
-async function chat(message) {
+async function chat(message, onStage) {
   const fresh = { message, user_id: state.userId, item_id: state.itemId };
-  if (!state.sessionId) return api("/v1/chat", fresh);
+  if (!state.sessionId) return stream("/v1/chat/stream", fresh, onStage);
   try {
-    return await api("/v1/chat", { message, session_id: state.sessionId, item_id: state.itemId });
+    return await stream("/v1/chat/stream", { message, session_id: state.sessionId, item_id: state.itemId }, onStage);
   } catch (error) {
     if (error.status !== 404) throw error;
     state.sessionId = null; // the server no longer knows the session (a restart): start another
-    return api("/v1/chat", fresh);
+    return stream("/v1/chat/stream", fresh, onStage);
   }
 }
 
