@@ -28,6 +28,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# Options several commands share.
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (default: the demo index).")]
+ModelOption = Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")]
+ComposerOption = Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")]
+GpuLayersOption = Annotated[
+    int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
+]
+
+
 def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     """A WhyrecError becomes one line on stderr and exit code 2; never a traceback."""
 
@@ -99,17 +108,13 @@ def index(
 def explain(
     user: Annotated[str, typer.Option("--user", help="User id.")],
     item: Annotated[str, typer.Option("--item", help="Item id of the recommended product.")],
-    index_dir: Annotated[
-        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
-    ] = None,
+    index_dir: IndexOption = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve.")] = None,
     question: Annotated[str | None, typer.Option(help="Rank evidence by this question instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation record as JSON.")] = False,
-    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
-    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
-    gpu_layers: Annotated[
-        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
-    ] = None,
+    model: ModelOption = None,
+    composer: ComposerOption = None,
+    gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Explain why ITEM suits USER, citing evidence for every sentence."""
     from whyrec.factory import make_explainer
@@ -134,9 +139,7 @@ def audit(
     file: Annotated[
         Path | None, typer.Option("--file", help='JSONL of {"user_id", "item_id", "reason"[, "id"]} per line.')
     ] = None,
-    index_dir: Annotated[
-        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
-    ] = None,
+    index_dir: IndexOption = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve per pair.")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Print one Audit record per reason as JSON lines.")] = False,
     fail_on_unsupported: Annotated[
@@ -184,14 +187,10 @@ def audit(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1; others need a token).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8765).", min=0, max=65535)] = None,
-    index_dir: Annotated[
-        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
-    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
-    gpu_layers: Annotated[
-        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
-    ] = None,
+    index_dir: IndexOption = None,
+    model: ModelOption = None,
+    composer: ComposerOption = None,
+    gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the web chat page at /.
 
@@ -221,14 +220,10 @@ def serve(
 def chat(
     user: Annotated[str, typer.Option("--user", help="User id.")],
     item: Annotated[str, typer.Option("--item", help="Item id of the recommended product.")],
-    index_dir: Annotated[
-        Path | None, typer.Option("--index", help="Index directory (default: the demo index).")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")] = None,
-    composer: Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")] = None,
-    gpu_layers: Annotated[
-        int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
-    ] = None,
+    index_dir: IndexOption = None,
+    model: ModelOption = None,
+    composer: ComposerOption = None,
+    gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Chat about why ITEM was recommended to USER. Type /help for the commands."""
     from whyrec.factory import make_chat

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 
-from whyrec.agent.explain import EvidenceFilter, Explainer, Progress, no_progress
+from whyrec.agent.explain import EvidenceFilters, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
 from whyrec.checker.rules.polarity import polarity
@@ -180,15 +180,17 @@ class Chat:
             new = unit.id not in shown or unit.field == "title"
             return new and (_complaint(unit) if complaints else True)
 
-        widen = 12 if complaints else 3  # complaints are few: look through more of the item's reviews
+        filters = EvidenceFilters(
+            session.preferences,
+            keep=keep if complaints or shown else None,
+            widen=12 if complaints else 3,  # complaints are few: look through more of the item's reviews
+        )
         if complaints:
-            evidence = self.explainer.evidence(
-                session.user_id, session.item_id, question, preferences=session.preferences, keep=keep, widen=widen
-            )
+            evidence = self.explainer.evidence(session.user_id, session.item_id, question, filters=filters)
             if not any(e.kind == "review" for e in evidence):
                 none = "None of the reviews retrieved for this item complain about anything."
                 return reply(reading.intent, none, note=none)
-        explanation = self._explain(session, question, keep=keep if complaints or shown else None, widen=widen)
+        explanation = self._explain(session, question, filters)
         return reply(reading.intent, explanation.reason, [explanation])
 
     def note(self, session: ChatSession, text: str) -> bool:
@@ -213,21 +215,15 @@ class Chat:
         self,
         session: ChatSession,
         question: str | None,
-        keep: EvidenceFilter | None = None,
+        filters: EvidenceFilters | None = None,
         item_id: str | None = None,
-        widen: int = 3,
     ) -> Explanation:
+        """Explain with the session's preferences (and `filters`, which carry them); asked-for aspects lead."""
         if question is None and session.preferences.focus:
             question = ", ".join(session.preferences.focus)
-        return self.explainer.explain(
-            session.user_id,
-            item_id or session.item_id,
-            question,
-            preferences=session.preferences,
-            keep=keep,
-            widen=widen,
-            progress=self._progress,
-        )
+        filters = filters or EvidenceFilters(session.preferences)
+        item = item_id or session.item_id
+        return self.explainer.explain(session.user_id, item, question, filters=filters, progress=self._progress)
 
     def _compare(self, session: ChatSession, reading: Reading, reply: Reply) -> ChatAnswer:
         other = self.find_item(reading.other, exclude=session.item_id) or (

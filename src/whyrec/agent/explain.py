@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from whyrec import __version__
@@ -22,7 +23,24 @@ from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
 from whyrec.retrieval.profile import ProfileReader
 from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
 
-EvidenceFilter = Callable[[Evidence], bool]
+
+@dataclass(frozen=True)
+class EvidenceFilters:
+    """What a chat leaves out of a pair's evidence: units against the user's preferences and units `keep` rejects.
+    `widen` times k units are retrieved so that k are left after filtering."""
+
+    preferences: Preferences = field(default_factory=Preferences)
+    keep: Callable[[Evidence], bool] | None = None
+    widen: int = 3
+
+    @property
+    def active(self) -> bool:
+        return self.preferences != Preferences() or self.keep is not None
+
+    def allows(self, unit: Evidence) -> bool:
+        return allows(self.preferences, unit) and (self.keep is None or self.keep(unit))
+
+
 Progress = Callable[[str], None]  # told the name of each stage as it starts: retrieve, generate, check, repair
 
 
@@ -81,23 +99,21 @@ class Explainer:
         question: str | None = None,
         k: int | None = None,
         *,
-        preferences: Preferences | None = None,
-        keep: EvidenceFilter | None = None,
-        widen: int = 3,
+        filters: EvidenceFilters | None = None,
         progress: Progress = no_progress,
     ) -> Explanation:
-        """A checked reason for (user, item). `preferences` (from a chat) and `keep` leave evidence out before the
-        composer sees it; the profile then leads with the aspects the user asked about. `progress` hears each stage
-        start (for a client waiting on a slow model)."""
+        """A checked reason for (user, item). `filters` (from a chat) leave evidence out before the composer sees
+        it, and the profile then leads with the aspects the user asked about. `progress` hears each stage start (for
+        a client waiting on a slow model)."""
         clock = _Clock()
         progress("retrieve")
-        evidence = self.evidence(user_id, item_id, question, k, preferences, keep, widen)
+        evidence = self.evidence(user_id, item_id, question, k, filters)
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
             raise UnknownIdError(f"unknown item {item_id!r}")
         profile = self.profiles.aspects(user_id, exclude_item=item_id)
-        if preferences is not None:
-            profile = profile_with(profile, preferences)
+        if filters is not None:
+            profile = profile_with(profile, filters.preferences)
         request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
         clock.lap("retrieve")
         progress("generate")
@@ -159,20 +175,14 @@ class Explainer:
         item_id: str,
         question: str | None = None,
         k: int | None = None,
-        preferences: Preferences | None = None,
-        keep: EvidenceFilter | None = None,
-        widen: int = 3,
+        filters: EvidenceFilters | None = None,
     ) -> list[Evidence]:
-        """The pair's ranked evidence; with filters, `widen` times k units are retrieved so that k are left after
-        them."""
+        """The pair's ranked evidence, filtered (see EvidenceFilters)."""
         k = k or self.retriever.k
-        if preferences == Preferences():
-            preferences = None  # nothing said yet: the plain ranking, pinned facts and all
-        if preferences is None and keep is None:
+        if filters is None or not filters.active:  # nothing to leave out: the plain ranking, pinned facts and all
             return self.retriever.for_pair(user_id, item_id, question=question, k=k)
-        excluded = len(preferences.excluded) if preferences else 0
-        wide = self.retriever.for_pair(user_id, item_id, question=question, k=min(100, widen * k + excluded))
-        kept = [e for e in wide if (preferences is None or allows(preferences, e)) and (keep is None or keep(e))]
+        wanted = min(100, filters.widen * k + len(filters.preferences.excluded))
+        kept = [e for e in self.retriever.for_pair(user_id, item_id, question=question, k=wanted) if filters.allows(e)]
         history = [e for e in kept if e.kind == "history"][: min(self.retriever.history_k, k // 4)]
         # the pinned facts (what the item is, what it costs) that pass the filters are always kept, as without filters
         pinned = [e for e in kept if e.kind == "spec" and e.field in PINNED_SPEC_FIELDS][: max(1, k // 4)]
