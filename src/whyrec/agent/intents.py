@@ -44,6 +44,7 @@ _AVOID = [
         re.I,
     ),
     re.compile(r"\b(?:less|no more) (?:about|on) " + _ASPECT + _END, re.I),
+    re.compile(r"\bcare (?:most |more |mostly )?about [^.?!,;]+? (?:but|and) not (?:about )?" + _ASPECT + _END, re.I),
 ]
 _FOCUS = [
     re.compile(r"\bi (?:really |mostly |mainly )?care (?:most |more |mostly )?about " + _ASPECT + _END, re.I),
@@ -56,6 +57,12 @@ _COMPARE = re.compile(
     re.I,
 )
 _OTHER = re.compile(r"\b(?:with|to|against|versus|vs\.?|than|and|of)\s+(?:the\s+)?(?P<other>[^?!]+?)\s*[?.!]*$", re.I)
+# "compare the olive garden card", "the olive garden card vs this": the other item named without "with"
+_OTHER_PLAIN = re.compile(
+    r"^\W*compare\s+(?:it\s+|this\s+)?(?!with\b|to\b|against\b)(?:the\s+)?(?P<other>[^?!]+?)\s*[?.!]*$", re.I
+)
+_OTHER_BEFORE = re.compile(r"^\W*(?:the\s+)?(?P<other>[^?!]+?)\s+(?:vs\.?|versus)\s+(?:this|it|this one)\W*$", re.I)
+_REFERENCES = frozenset({"this", "it", "this one", "that", "that one"})
 _DISLIKES = re.compile(
     r"\b(?:dislike[sd]?|complain\w*|complaints?|downsides?|drawbacks?|cons|negatives?|problems?|issues?|hate[sd]?"
     r"|(?:don'?t|do not|didn'?t|did not) like|worst|bad reviews?|negative reviews?|criticism|weakness\w*|wrong)\b",
@@ -121,8 +128,9 @@ def read_message(message: str) -> Reading:
     if avoid or focus or not_relevant:
         return Reading("feedback", avoid=avoid, focus=focus, not_relevant=not_relevant)
     if _COMPARE.search(text):
-        match = _OTHER.search(text)
-        return Reading("compare", other=match.group("other").strip() if match else None)
+        named = [m.group("other").strip() for m in (p.search(text) for p in (_OTHER, _OTHER_BEFORE, _OTHER_PLAIN)) if m]
+        named = [n for n in named if n.lower() not in _REFERENCES] or named
+        return Reading("compare", other=named[0] if named else None)
     if _DISLIKES.search(text):
         return Reading("dislikes", aspect=aspect_of(text))
     if _MORE.match(text):
