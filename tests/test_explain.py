@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from conftest import DEMO_PAIRS, write_jsonl
 from whyrec.agent import Explainer, ExtractiveComposer
 from whyrec.checker import RuleChecker
 from whyrec.retrieval import HashingEmbedder, KnowledgeIndex, PairRetriever, build_index, open_index
+from whyrec.schema import Explanation
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +55,8 @@ def test_no_usable_evidence_means_abstaining_and_saying_what_was_found(tmp_path:
     explanation = explainer.explain("u", "A")
     assert explanation.status == "abstained" and explanation.claims == []
     assert explanation.reason.startswith("Not enough supported evidence") and "1 from the seller" in explanation.reason
+
+
+def test_an_explanation_written_as_json_reads_back_as_the_same_record(fake_service: Any) -> None:
+    explanation = fake_service.chat.explainer.explain(*DEMO_PAIRS[0])
+    assert Explanation.model_validate_json(explanation.model_dump_json()) == explanation

@@ -235,6 +235,59 @@ def chat(
     run_repl(conversation, session, out)
 
 
+@app.command()
+@user_errors
+def batch(
+    pairs: Annotated[Path, typer.Argument(help="CSV whose header names user_id and item_id (other columns ignored).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="JSON Lines of Explanation records; an existing file is resumed.")
+    ],
+    workers: Annotated[
+        int, typer.Option(min=1, help="Local processes, each with its own model; they share the CPU threads.")
+    ] = 1,
+    on_bad_row: Annotated[
+        str, typer.Option("--on-bad-row", help="skip (report each and go on) or fail (exit 2 before generating).")
+    ] = "skip",
+    index_dir: IndexOption = None,
+    model: ModelOption = None,
+    composer: ComposerOption = None,
+    gpu_layers: GpuLayersOption = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Generate at most this many rows in this run.")] = None,
+) -> None:
+    """Explain many user–item pairs into a JSON Lines file, one Explanation per line.
+
+    Safe to stop at any moment (Ctrl-C, or a killed machine): run the same command again and it goes on with the
+    pairs that are not in the file yet. Each pair is written once, as one complete line.
+    """
+    from whyrec.batch import run_batch
+
+    if on_bad_row not in ("skip", "fail"):
+        raise WhyrecError(f"--on-bad-row must be skip or fail, not {on_bad_row!r}")
+    settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
+    summary = run_batch(
+        pairs,
+        out_file,
+        settings,
+        workers=workers,
+        on_bad_row=on_bad_row,  # type: ignore[arg-type]
+        limit=limit,
+        console=err,
+    )
+    if summary.interrupted:
+        err.print(
+            f"interrupted: {summary.written} rows written to {out_file}; run the same command again to resume",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130)
+    extra = f", {summary.duplicates} duplicate pairs" if summary.duplicates else ""
+    extra += f", {summary.remaining} left by --limit" if summary.remaining else ""
+    out.print(
+        f"Wrote {summary.written} rows to {out_file}: {summary.already_done} skipped (already done), "
+        f"{summary.bad_rows} bad rows{extra}; {summary.seconds:.1f} s, {summary.rows_per_second:.1f} rows/s",
+        soft_wrap=True,
+    )
+
+
 eval_app = typer.Typer(help="Evaluations: grounding (the checker on labelled data sets).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 

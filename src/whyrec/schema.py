@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 
 class Record(BaseModel):
@@ -64,6 +64,14 @@ class Evidence(EvidenceUnit):
 
     score: float
     rank: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields_read_back(cls, data: Any) -> Any:
+        """JSON written by whyrec (which includes the computed `speaker`) reads back as the same record."""
+        if isinstance(data, dict) and "speaker" in data:
+            return {key: value for key, value in data.items() if key != "speaker"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,0 +1,222 @@
+"""The local engine: the explain pipeline in this process, or in N spawned processes with one pipeline each.
+
+The engine is the seam for scaling out: anything that turns pairs into Explanations (a Ray actor pool, later) can
+replace it. This process stays the only writer of the output, so a row is never written twice or torn by another.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from whyrec.agent import Explainer
+from whyrec.batch.output import ResumableOutput
+from whyrec.batch.pairs import OnBadRow, Pair, check_readable, read_pairs
+from whyrec.config import Settings
+from whyrec.schema import Explanation
+
+
+class Engine(Protocol):
+    """Turns pairs into Explanations, in any order; used as a context manager that releases its workers."""
+
+    def explain(self, pairs: Iterable[Pair]) -> Iterator[Explanation]: ...
+
+    def __enter__(self) -> Engine: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
+
+
+class InProcessEngine:
+    """One pipeline, in this process: a Ctrl-C abandons the row being generated."""
+
+    def __init__(self, explainer: Explainer):
+        self.explainer = explainer
+
+    def explain(self, pairs: Iterable[Pair]) -> Iterator[Explanation]:
+        for pair in pairs:
+            yield self.explainer.explain(pair.user_id, pair.item_id)
+
+    def __enter__(self) -> InProcessEngine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        return None
+
+
+class ProcessPoolEngine:
+    """`workers` spawned processes, each building its own pipeline from `settings`, with the CPU threads shared out."""
+
+    def __init__(self, settings: Settings, workers: int):
+        self.settings = settings.model_copy(
+            update={
+                "llm_threads": max(1, settings.llm_threads // workers),
+                "threads": max(1, settings.threads // workers),
+            }
+        )
+        self.workers = workers
+        self._pool: multiprocessing.pool.Pool | None = None
+
+    def __enter__(self) -> ProcessPoolEngine:
+        # Workers inherit an ignored SIGINT (a Ctrl-C reaches the whole process group): only this process handles it.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.settings,))
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return self
+
+    def explain(self, pairs: Iterable[Pair]) -> Iterator[Explanation]:
+        if self._pool is None:
+            raise RuntimeError("use ProcessPoolEngine in a `with` block")
+        yield from self._pool.imap_unordered(_explain_in_worker, ((p.user_id, p.item_id) for p in pairs))
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            if kind is None:
+                self._pool.close()
+            else:
+                self._pool.terminate()  # abandon the rows in flight; they were never written
+            self._pool.join()
+            self._pool = None
+
+
+# One pipeline per worker process, built once by the pool's initializer.
+_worker_explainer: Explainer | None = None
+_worker_failure: BaseException | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_explainer, _worker_failure
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from whyrec.factory import make_explainer
+
+    try:
+        import faiss
+
+        # FAISS's OpenMP threads spin-wait: N processes each with a thread per core run several times slower.
+        faiss.omp_set_num_threads(settings.threads)
+        _worker_explainer = make_explainer(settings)
+    except Exception as exc:  # raised from an initializer, the pool would restart the worker forever
+        _worker_failure = exc
+
+
+def _explain_in_worker(pair: tuple[str, str]) -> Explanation:
+    if _worker_explainer is None:
+        raise _worker_failure or RuntimeError("the worker has no pipeline")
+    return _worker_explainer.explain(*pair)
+
+
+@dataclass
+class BatchSummary:
+    written: int = 0
+    already_done: int = 0
+    bad_rows: int = 0
+    duplicates: int = 0
+    remaining: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.written / self.seconds if self.seconds > 0 else 0.0
+
+
+class RateColumn(ProgressColumn):
+    """Rows per second over the last half minute."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} rows/s" if speed else "– rows/s", style="progress.data.speed")
+
+
+def run_batch(
+    pairs_path: Path,
+    out_path: Path,
+    settings: Settings,
+    *,
+    workers: int = 1,
+    on_bad_row: OnBadRow = "skip",
+    limit: int | None = None,
+    console: Console | None = None,
+    engine: Callable[[Explainer], Engine] | None = None,
+) -> BatchSummary:
+    """Explain every good pair of `pairs_path` that `out_path` does not hold yet, appending to it. A Ctrl-C stops
+    cleanly: the summary says `interrupted` and the file holds only complete lines. `engine` replaces the local one."""
+    from whyrec.factory import make_explainer
+
+    console = console or Console(stderr=True, highlight=False)
+    check_readable(pairs_path)
+    with ResumableOutput(out_path) as output:
+        if output.cut:
+            console.print(
+                f"{out_path}: cut off a partial last line ({output.cut} bytes) left by an interrupted run",
+                markup=False,
+                soft_wrap=True,
+            )
+        # Built here even for a pool: it checks the ids, and builds the demo index once before workers open it.
+        explainer = make_explainer(settings)
+        pairs = read_pairs(
+            pairs_path,
+            explainer.retriever.check_pair,
+            on_bad_row,
+            report=lambda bad: console.print(f"skipped {bad}", markup=False, soft_wrap=True),
+        )
+        todo = [pair for pair in pairs.pairs if pair.key not in output.done]
+        summary = BatchSummary(
+            already_done=len(pairs.pairs) - len(todo), bad_rows=len(pairs.bad), duplicates=pairs.duplicates
+        )
+        pending = len(todo)
+        if limit is not None:
+            todo = todo[:limit]
+        if engine is None:
+            engine = InProcessEngine if workers == 1 else (lambda _: ProcessPoolEngine(settings, workers))
+        started = time.perf_counter()
+        progress = Progress(
+            TextColumn("explaining"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        try:
+            with progress, engine(explainer) as running:
+                task = progress.add_task("explain", total=len(todo))
+                for explanation in running.explain(todo):
+                    output.append(explanation)
+                    progress.advance(task)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        summary.written = output.appended
+        summary.seconds = time.perf_counter() - started
+        summary.remaining = pending - summary.written
+    return summary
