@@ -243,8 +243,22 @@ def batch(
         Path, typer.Option("--out", help="JSON Lines of Explanation records; an existing file is resumed.")
     ],
     workers: Annotated[
-        int, typer.Option(min=1, help="Local processes, each with its own model; they share the CPU threads.")
+        int,
+        typer.Option(
+            min=1, help="Processes (local) or Ray actors (ray), each with its own model; they share the CPU threads."
+        ),
     ] = 1,
+    engine: Annotated[
+        str, typer.Option(help="local (this machine's processes) or ray (an actor pool; needs whyrec[ray]).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: an existing cluster (auto, ray://host:10001); the index must be at the same "
+            "path on every node. Default: start Ray on this machine for the run.",
+        ),
+    ] = None,
     on_bad_row: Annotated[
         str, typer.Option("--on-bad-row", help="skip (report each and go on) or fail (exit 2 before generating).")
     ] = "skip",
@@ -259,7 +273,7 @@ def batch(
     Safe to stop at any moment (Ctrl-C, or a killed machine): run the same command again and it goes on with the
     pairs that are not in the file yet. Each pair is written once, as one complete line.
     """
-    from whyrec.batch import run_batch
+    from whyrec.batch import choose_engine, run_batch
 
     if on_bad_row not in ("skip", "fail"):
         raise WhyrecError(f"--on-bad-row must be skip or fail, not {on_bad_row!r}")
@@ -272,6 +286,7 @@ def batch(
         on_bad_row=on_bad_row,  # type: ignore[arg-type]
         limit=limit,
         console=err,
+        engine=choose_engine(engine, settings, workers, ray_address),  # type: ignore[arg-type]
     )
     if summary.interrupted:
         err.print(

@@ -1,7 +1,8 @@
 """The local engine: the explain pipeline in this process, or in N spawned processes with one pipeline each.
 
-The engine is the seam for scaling out: anything that turns pairs into Explanations (a Ray actor pool, later) can
-replace it. This process stays the only writer of the output, so a row is never written twice or torn by another.
+The engine is the seam for scaling out: anything that turns pairs into Explanations (a Ray actor pool:
+`whyrec.batch.ray_engine`) can replace it. This process stays the only writer of the output, so a row is never
+written twice or torn by another.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -33,6 +34,8 @@ from whyrec.agent import Explainer
 from whyrec.batch.output import ResumableOutput
 from whyrec.batch.pairs import OnBadRow, Pair, check_readable, read_pairs
 from whyrec.config import Settings
+from whyrec.errors import WhyrecError
+from whyrec.llm import LLM
 from whyrec.schema import Explanation
 
 
@@ -71,12 +74,7 @@ class ProcessPoolEngine:
     """`workers` spawned processes, each building its own pipeline from `settings`, with the CPU threads shared out."""
 
     def __init__(self, settings: Settings, workers: int):
-        self.settings = settings.model_copy(
-            update={
-                "llm_threads": max(1, settings.llm_threads // workers),
-                "threads": max(1, settings.threads // workers),
-            }
-        )
+        self.settings = share_cpus(settings, workers)
         self.workers = workers
         self._pool: multiprocessing.pool.Pool | None = None
 
@@ -112,17 +110,32 @@ _worker_explainer: Explainer | None = None
 _worker_failure: BaseException | None = None
 
 
+def share_cpus(settings: Settings, workers: int) -> Settings:
+    """The settings for one of `workers` pipelines that share this machine's CPU threads evenly."""
+    return settings.model_copy(
+        update={
+            "llm_threads": max(1, settings.llm_threads // workers),
+            "threads": max(1, settings.threads // workers),
+        }
+    )
+
+
+def make_worker_explainer(settings: Settings, llm: LLM | None = None) -> Explainer:
+    """The pipeline of one worker (a process of the pool, a Ray actor), its FAISS threads capped at its share."""
+    import faiss
+
+    from whyrec.factory import make_explainer
+
+    # FAISS's OpenMP threads spin-wait: N processes each with a thread per core run several times slower.
+    faiss.omp_set_num_threads(settings.threads)
+    return make_explainer(settings, llm)
+
+
 def _start_worker(settings: Settings) -> None:
     global _worker_explainer, _worker_failure
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from whyrec.factory import make_explainer
-
     try:
-        import faiss
-
-        # FAISS's OpenMP threads spin-wait: N processes each with a thread per core run several times slower.
-        faiss.omp_set_num_threads(settings.threads)
-        _worker_explainer = make_explainer(settings)
+        _worker_explainer = make_worker_explainer(settings)
     except Exception as exc:  # raised from an initializer, the pool would restart the worker forever
         _worker_failure = exc
 
@@ -131,6 +144,29 @@ def _explain_in_worker(pair: tuple[str, str]) -> Explanation:
     if _worker_explainer is None:
         raise _worker_failure or RuntimeError("the worker has no pipeline")
     return _worker_explainer.explain(*pair)
+
+
+EngineKind = Literal["local", "ray"]
+EngineFactory = Callable[[Explainer], Engine]
+
+
+def choose_engine(
+    kind: EngineKind, settings: Settings, workers: int = 1, ray_address: str | None = None
+) -> EngineFactory:
+    """The engine `whyrec batch --engine` names: local (this process, or a pool of `workers` processes) or ray
+    (`workers` actors, on a Ray started here or on the cluster at `ray_address`). It is given the parent's pipeline,
+    which only the in-process engine uses."""
+    if kind == "local":
+        if ray_address is not None:
+            raise WhyrecError("--ray-address goes with --engine ray")
+        if workers == 1:
+            return InProcessEngine
+        return lambda _: ProcessPoolEngine(settings, workers)
+    if kind == "ray":
+        from whyrec.batch.ray_engine import RayEngine
+
+        return lambda _: RayEngine(settings, workers, ray_address)
+    raise WhyrecError(f"--engine must be local or ray, not {kind!r}")
 
 
 @dataclass
@@ -165,7 +201,7 @@ def run_batch(
     on_bad_row: OnBadRow = "skip",
     limit: int | None = None,
     console: Console | None = None,
-    engine: Callable[[Explainer], Engine] | None = None,
+    engine: EngineFactory | None = None,
 ) -> BatchSummary:
     """Explain every good pair of `pairs_path` that `out_path` does not hold yet, appending to it. A Ctrl-C stops
     cleanly: the summary says `interrupted` and the file holds only complete lines. `engine` replaces the local one."""
@@ -196,7 +232,7 @@ def run_batch(
         if limit is not None:
             todo = todo[:limit]
         if engine is None:
-            engine = InProcessEngine if workers == 1 else (lambda _: ProcessPoolEngine(settings, workers))
+            engine = choose_engine("local", settings, workers)
         started = time.perf_counter()
         progress = Progress(
             TextColumn("explaining"),
