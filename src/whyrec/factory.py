@@ -50,23 +50,27 @@ def make_embedder(settings: Settings) -> Embedder:
     raise WhyrecError(f"unknown embedder {settings.embedder!r}: use all-MiniLM-L6-v2 or hashing")
 
 
-def ensure_demo_index(settings: Settings, embedder: Embedder) -> Path:
-    """Build the demo index on first use, or again when the bundled catalogue, the embedder or the index format
-    changed."""
-    path = settings.demo_index
+def ensure_index(catalogue: Path, path: Path, embedder: Embedder, what: str | None = None) -> Path:
+    """The index of `catalogue` at `path`: built when missing, or again when the catalogue, the embedder or the index
+    format changed since it was built."""
     try:
         manifest = read_manifest(path)
         current = (
             manifest.format_version == FORMAT_VERSION
             and manifest.embedder == embedder.name
-            and manifest.catalogue_sha256 == catalogue_sha256(demo_catalogue())
+            and manifest.catalogue_sha256 == catalogue_sha256(catalogue)
         )
     except (IndexNotFoundError, IndexMismatchError):
         current = False
     if not current:
-        print(f"Building the demo index in {path} (first use, about 20 s)…", file=sys.stderr)
-        build_index(demo_catalogue(), path, embedder)
+        print(f"Building {what or f'the index of {catalogue}'} in {path}…", file=sys.stderr)
+        build_index(catalogue, path, embedder)
     return path
+
+
+def ensure_demo_index(settings: Settings, embedder: Embedder) -> Path:
+    """The demo index, built on first use (see ensure_index)."""
+    return ensure_index(demo_catalogue(), settings.demo_index, embedder, what="the demo index (first use, about 20 s)")
 
 
 def open_knowledge(settings: Settings, embedder: Embedder) -> KnowledgeIndex:

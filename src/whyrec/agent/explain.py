@@ -74,6 +74,26 @@ class _Clock:
         return {stage: round(seconds * 1000, 2) for stage, seconds in stages.items()}
 
 
+@dataclass(frozen=True)
+class FirstDraft:
+    """What `Explainer.draft_for` hands back and `Explainer.finish` checks: the pair, the request the composer saw,
+    its unchecked draft, which composer wrote it (the fallback, if the model failed, and why), and the clock of the
+    stages so far."""
+
+    user_id: str
+    item_id: str
+    k: int | None
+    request: DraftRequest
+    draft: Draft
+    composer: Composer
+    fallback_reason: str | None
+    clock: _Clock = field(repr=False)
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return self.request.evidence
+
+
 class Explainer:
     """`explain(user, item)` → an Explanation whose reason holds only claims the checker accepted."""
 
@@ -92,6 +112,10 @@ class Explainer:
         self.fallback = fallback
         self.profiles = ProfileReader(index.store)
 
+    def with_composer(self, composer: Composer) -> Explainer:
+        """The same pipeline (index, retrieval, checker) with another composer and no fallback."""
+        return Explainer(self.index, self.retriever, composer, self.checker)
+
     def explain(
         self,
         user_id: str,
@@ -105,31 +129,13 @@ class Explainer:
         """A checked reason for (user, item). `filters` (from a chat) leave evidence out before the composer sees
         it, and the profile then leads with the aspects the user asked about. `progress` hears each stage start (for
         a client waiting on a slow model)."""
-        clock = _Clock()
-        progress("retrieve")
-        evidence = self.evidence(user_id, item_id, question, k, filters)
-        product = self.index.store.product(item_id)
-        if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
-            raise UnknownIdError(f"unknown item {item_id!r}")
-        profile = self.profiles.aspects(user_id, exclude_item=item_id)
-        if filters is not None:
-            profile = profile_with(profile, filters.preferences)
-        request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
-        clock.lap("retrieve")
-        progress("generate")
+        return self.finish(self.draft_for(user_id, item_id, question, k, filters=filters, progress=progress), progress)
 
-        composer, fallback_reason = self.composer, None
-        if not evidence:  # nothing to rest a claim on: abstain without asking anyone to invent one
-            draft = Draft(claims=[])
-        else:
-            try:
-                draft = composer.compose(request)
-            except ModelError as exc:
-                if self.fallback is None:
-                    raise
-                composer, fallback_reason = self.fallback, str(exc)
-                draft = composer.compose(request)
-        clock.lap("generate")
+    def finish(self, first: FirstDraft, progress: Progress = no_progress) -> Explanation:
+        """The check + re-ask half of `explain`: keep the draft's supported claims, show the composer the rejected
+        ones once, keep what is then supported, abstain if nothing is."""
+        clock, request, draft, composer = first.clock, first.request, first.draft, first.composer
+        evidence = request.evidence
         progress("check")
 
         verdicts = self._check(draft.claims, evidence, attempt=1)
@@ -158,16 +164,56 @@ class Explainer:
         if not kept:
             reason = abstention(evidence)
         return Explanation(
-            user_id=user_id,
-            item_id=item_id,
+            user_id=first.user_id,
+            item_id=first.item_id,
             reason=reason,
             claims=claims,
             verdicts=verdicts,
             evidence=list(evidence),
             status=status,
-            fallback=fallback_reason,
-            manifest=self._manifest(composer, usage, evidence, clock, k),
+            fallback=first.fallback_reason,
+            manifest=self._manifest(composer, usage, evidence, clock, first.k),
         )
+
+    def draft_for(
+        self,
+        user_id: str,
+        item_id: str,
+        question: str | None = None,
+        k: int | None = None,
+        *,
+        filters: EvidenceFilters | None = None,
+        progress: Progress = no_progress,
+    ) -> FirstDraft:
+        """The retrieve + compose half of `explain`: the pair's evidence and the composer's first draft, unchecked
+        (the fallback composer writes it on a model error). `whyrec eval explain` scores it as the LLM without the
+        checker, then hands it to `finish`."""
+        clock = _Clock()
+        progress("retrieve")
+        evidence = self.evidence(user_id, item_id, question, k, filters)
+        product = self.index.store.product(item_id)
+        if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
+            raise UnknownIdError(f"unknown item {item_id!r}")
+        profile = self.profiles.aspects(user_id, exclude_item=item_id)
+        if filters is not None:
+            profile = profile_with(profile, filters.preferences)
+        request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
+        clock.lap("retrieve")
+        progress("generate")
+
+        composer, fallback_reason = self.composer, None
+        if not evidence:  # nothing to rest a claim on: abstain without asking anyone to invent one
+            draft = Draft(claims=[])
+        else:
+            try:
+                draft = composer.compose(request)
+            except ModelError as exc:
+                if self.fallback is None:
+                    raise
+                composer, fallback_reason = self.fallback, str(exc)
+                draft = composer.compose(request)
+        clock.lap("generate")
+        return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock)
 
     def evidence(
         self,

@@ -33,6 +33,7 @@ from rich.text import Text
 from whyrec.agent import Explainer
 from whyrec.batch.output import ResumableOutput
 from whyrec.batch.pairs import OnBadRow, Pair, check_readable, read_pairs
+from whyrec.batch.parquet import is_parquet, journal_for, require_pyarrow, write_parquet
 from whyrec.config import Settings
 from whyrec.errors import WhyrecError
 from whyrec.llm import LLM
@@ -178,6 +179,7 @@ class BatchSummary:
     remaining: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    total_rows: int | None = None  # rows in a Parquet output after the run (the journal's complete lines)
 
     @property
     def rows_per_second(self) -> float:
@@ -209,6 +211,10 @@ def run_batch(
 
     console = console or Console(stderr=True, highlight=False)
     check_readable(pairs_path)
+    parquet = out_path if is_parquet(out_path) else None
+    if parquet is not None:  # the rows go to a journal beside it; the Parquet file is written from it at the end
+        require_pyarrow()
+        out_path = journal_for(parquet)
     with ResumableOutput(out_path) as output:
         if output.cut:
             console.print(
@@ -255,4 +261,6 @@ def run_batch(
         summary.written = output.appended
         summary.seconds = time.perf_counter() - started
         summary.remaining = pending - summary.written
+        if parquet is not None:
+            summary.total_rows = write_parquet(out_path, parquet)
     return summary

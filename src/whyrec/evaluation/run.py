@@ -16,6 +16,7 @@ from whyrec.config import Settings
 from whyrec.errors import WhyrecError
 from whyrec.evaluation.datasets import DATASETS, Case, Split, load
 from whyrec.evaluation.grounding import EmbeddingBaseline, Report, evaluate
+from whyrec.files import write_atomic
 
 
 def datasets(
@@ -110,13 +111,10 @@ def run_grounding(
         f"baseline: every sentence's best cosine ≥ {thresholds.baseline:.3f} (calibrated on the same dev data)"
     )
     if out_file is not None:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "checker": checker.name,
             "thresholds": thresholds.model_dump(),
             "reports": [asdict(r) for r in reports],
         }
-        tmp = out_file.with_suffix(out_file.suffix + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(out_file)
+        write_atomic(out_file, json.dumps(payload, indent=2) + "\n")
     return reports

@@ -225,3 +225,22 @@ class Store:
             (user_id, kind, exclude_item or ""),
         )
         return [row[0] for row in rows]
+
+    def review_text(self, user_id: str, item_id: str) -> str | None:
+        """The text of the user's latest review of the item, or None if they wrote none."""
+        row = self._db.execute(
+            "SELECT text FROM reviews WHERE user_id = ? AND item_id = ? ORDER BY time DESC, review_id DESC LIMIT 1",
+            (user_id, item_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def reviewed_pairs(self, min_other_items: int = 1) -> list[tuple[str, str]]:
+        """(user, item) pairs where the user reviewed the item and has at least `min_other_items` other items in
+        their history, sorted."""
+        rows = self._db.execute(
+            "SELECT DISTINCT r.user_id, r.item_id FROM reviews r WHERE ("
+            " SELECT COUNT(*) FROM interactions i WHERE i.user_id = r.user_id AND i.item_id != r.item_id) >= ?"
+            " ORDER BY r.user_id, r.item_id",
+            (min_other_items,),
+        )
+        return [(row[0], row[1]) for row in rows]

@@ -16,7 +16,8 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def _sentiment_words() -> dict[str, float]:
+def sentiment_words() -> dict[str, float]:
+    """VADER's lexicon: word → valence, from -4 to 4."""
     return _analyzer().lexicon  # type: ignore[no-any-return]
 
 
@@ -36,7 +37,7 @@ class PolarityAgrees:
             return None
         sign = 1 if claim > 0 else -1
         # what the sentiment is about: the content words that carry no sentiment of their own
-        sentiment = _sentiment_words()
+        sentiment = sentiment_words()
         aspect = view.content(ctx) & {t.stem for t in view.frame.tokens if t.word not in sentiment}
         rated = [e for e in view.cited if e.speaker == "user" and e.rating is not None]
         states_stars = any(n.unit == "star" for n in view.frame.numbers)  # "you gave it 1 star": numbers_match's

@@ -1,0 +1,310 @@
+"""`whyrec eval explain`: reasons for sampled user–item pairs, scored against the pair's own held-out review.
+
+For each sampled pair (u, i) where u reviewed i and has other items in their history, u's review of i is the
+reference text. It is never evidence: `PairRetriever.for_pair` leaves the user's own review of the item and their
+history entry for it out, and the profile is read from their other reviews. Three systems run on the same pairs in
+the same process:
+
+- `whyrec`: the LLM's draft, checked, re-asked once, unsupported claims dropped (`Explainer.explain`);
+- `llm-unchecked`: the same LLM's first draft as it came out (the same call, scored before the checker sees it);
+- `extractive`: the extractive composer (no model) through the same check.
+
+Each is scored on grounding (the checker's verdicts; an independent embedding check that shares none of the
+checker's rules; citation precision; abstention), on the PETER/PEPLER text measures against the held-out review, and
+on speed. The measures are defined in the module docstrings of `text_metrics` and below.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from whyrec.agent.draft import place_claims
+from whyrec.agent.explain import Explainer
+from whyrec.checker import RuleChecker
+from whyrec.errors import WhyrecError
+from whyrec.evaluation.text_metrics import TextMetrics, text_metrics, tokenize
+from whyrec.knowledge import Store
+from whyrec.knowledge.text import STOPWORDS
+from whyrec.retrieval import Embedder, KnowledgeIndex
+from whyrec.schema import Claim, Evidence
+
+SYSTEMS = ("whyrec", "llm-unchecked", "extractive")
+MIN_REFERENCE_WORDS = 5
+# A feature word is in at least this many review sentences of the catalogue (a one-off word is no feature).
+MIN_FEATURE_SENTENCES = 5
+_FEATURE_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
+
+
+@dataclass(frozen=True)
+class EvalPair:
+    """A sampled pair: its held-out review (the reference) and the feature that review is about (see FeatureProxy)."""
+
+    user_id: str
+    item_id: str
+    reference: str
+    feature: str
+
+
+class FeatureProxy:
+    """The ground-truth feature of a review, without PETER's Sentires aspect extraction.
+
+    The vocabulary: words of three or more letters, not stopwords, not in VADER's sentiment lexicon (opinion words such
+    as "great" or "love" are not features), found in at least MIN_FEATURE_SENTENCES review sentences of the catalogue.
+    A review's feature is its vocabulary word found in the fewest review sentences (the most specific thing it names;
+    ties go alphabetically). It is a proxy: verbs such as "bought" can enter the vocabulary.
+    """
+
+    def __init__(self, review_sentences: Sequence[str], opinion_words: Callable[[], dict[str, float]]):
+        sentiment = opinion_words()
+        counts: Counter[str] = Counter()
+        for sentence in review_sentences:
+            counts.update({w for w in tokenize(sentence) if _FEATURE_WORD.match(w) and w not in STOPWORDS})
+        self.frequency = {word: n for word, n in counts.items() if n >= MIN_FEATURE_SENTENCES and word not in sentiment}
+        if not self.frequency:
+            raise WhyrecError("the catalogue's reviews name no feature word often enough to evaluate explanations")
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return sorted(self.frequency)
+
+    def feature_of(self, text: str) -> str | None:
+        words = {w for w in tokenize(text) if w in self.frequency}
+        return min(words, key=lambda w: (self.frequency[w], w)) if words else None
+
+
+def sample_pairs(store: Store, features: FeatureProxy, n: int, seed: int) -> list[EvalPair]:
+    """`n` pairs drawn with `seed` from those whose held-out review has MIN_REFERENCE_WORDS words and a feature, and
+    whose user has another item to build a profile from; fewer if the catalogue has fewer."""
+    eligible: list[EvalPair] = []
+    for user_id, item_id in store.reviewed_pairs(min_other_items=1):
+        reference = store.review_text(user_id, item_id) or ""
+        feature = features.feature_of(reference)
+        if feature is not None and len(tokenize(reference)) >= MIN_REFERENCE_WORDS:
+            eligible.append(EvalPair(user_id, item_id, reference, feature))
+    if not eligible:
+        raise WhyrecError(
+            "no pair to evaluate: the catalogue needs users who reviewed an item (5+ words) and have other items"
+        )
+    return random.Random(seed).sample(eligible, min(n, len(eligible)))
+
+
+class IndependentCheck:
+    """A claim is supported when its embedding has cosine ≥ `threshold` with some unit of the pair's pool: every unit
+    of the item (its specs, its description and all its reviews, the held-out review included) and the user's
+    history. It ignores what the claim cites and shares none of the checker's rules; the threshold is the embedding
+    baseline's, calibrated on the checker's dev data (thresholds-v1.toml, `baseline`)."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, threshold: float):
+        self.index = index
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def supported(self, claims: Sequence[str], user_id: str, item_id: str) -> list[bool]:
+        if not claims:
+            return []
+        store = self.index.store
+        rowids = store.item_unit_rowids(item_id) + store.user_rowids(user_id, "history", exclude_item=item_id)
+        pool = self.index.vectors.vectors(rowids)
+        best = np.max(np.asarray(self.embedder.embed(list(claims))) @ pool.T, axis=1)
+        return [bool(score >= self.threshold) for score in best]
+
+
+def citation_precision(checker: RuleChecker, claims: Sequence[Claim], evidence: Sequence[Evidence]) -> tuple[int, int]:
+    """(precise citations, citations), as ALCE (Gao et al., EMNLP 2023) defines it, with the checker as the judge.
+
+    A citation of a claim the checker does not accept with all its citations is imprecise. In an accepted claim, a
+    citation is precise when it supports the claim alone, or when the claim's other citations do not without it.
+    """
+    precise = total = 0
+    for claim in claims:
+        total += len(claim.cites)
+        if not claim.cites or not _accepts(checker, claim, claim.cites, evidence):
+            continue
+        for cite in claim.cites:
+            others = [c for c in claim.cites if c != cite]
+            alone = _accepts(checker, claim, [cite], evidence)
+            precise += alone or not others or not _accepts(checker, claim, others, evidence)
+    return precise, total
+
+
+def _accepts(checker: RuleChecker, claim: Claim, cites: Sequence[str], evidence: Sequence[Evidence]) -> bool:
+    return checker.check([claim.model_copy(update={"cites": list(cites)})], evidence)[0].accepted
+
+
+@dataclass(frozen=True)
+class SystemOutput:
+    """One system's reason for one pair, with what was measured on it."""
+
+    system: str
+    text: str
+    claims: list[Claim]
+    checker_supported: int
+    independent_supported: int
+    citations_precise: int
+    citations: int
+    abstained: bool
+    milliseconds: float
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class PairResult:
+    pair: EvalPair
+    outputs: dict[str, SystemOutput]
+
+
+@dataclass
+class Scorer:
+    """Scores a system's claims for one pair: the checker against the evidence it was given, the independent check
+    against the pair's pool, citation precision."""
+
+    checker: RuleChecker
+    independent: IndependentCheck
+
+    def score(
+        self,
+        system: str,
+        pair: EvalPair,
+        text: str,
+        claims: list[Claim],
+        evidence: Sequence[Evidence],
+        milliseconds: float,
+        **extra: object,
+    ) -> SystemOutput:
+        verdicts = self.checker.check(claims, evidence) if claims else []
+        independent = self.independent.supported([c.text for c in claims], pair.user_id, pair.item_id)
+        precise, citations = citation_precision(self.checker, claims, evidence)
+        return SystemOutput(
+            system=system,
+            text=text,
+            claims=claims,
+            checker_supported=sum(v.accepted for v in verdicts),
+            independent_supported=sum(independent),
+            citations_precise=precise,
+            citations=citations,
+            abstained=not claims,
+            milliseconds=milliseconds,
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, pair: EvalPair) -> PairResult:
+    """The three systems on one pair. The LLM is called once for both `llm-unchecked` and `whyrec`: its first draft
+    is scored as it came out, then checked and repaired."""
+    first = explainer.draft_for(pair.user_id, pair.item_id)
+    draft_ms = first.clock.milliseconds()["total"]
+    draft_text, draft_claims = place_claims(first.draft.claims)
+    usage = first.draft.usage
+    unchecked = scorer.score(
+        "llm-unchecked",
+        pair,
+        draft_text,
+        draft_claims,
+        first.evidence,
+        draft_ms,
+        completion_tokens=usage.completion_tokens,
+        model_seconds=usage.seconds,
+        fallback=first.fallback_reason is not None,
+    )
+    checked = explainer.finish(first)
+    run = checked.manifest.model
+    full = scorer.score(
+        "whyrec",
+        pair,
+        checked.reason,
+        checked.claims,
+        checked.evidence,
+        checked.manifest.timings_ms["total"],
+        completion_tokens=run.completion_tokens if run else 0,
+        model_seconds=run.seconds if run else 0.0,
+        fallback=checked.fallback is not None,
+    )
+    started = time.perf_counter()
+    quoted = extractive.explain(pair.user_id, pair.item_id)
+    plain = scorer.score(
+        "extractive",
+        pair,
+        quoted.reason,
+        quoted.claims,
+        quoted.evidence,
+        (time.perf_counter() - started) * 1000,
+    )
+    return PairResult(pair, {"whyrec": full, "llm-unchecked": unchecked, "extractive": plain})
+
+
+@dataclass(frozen=True)
+class SystemMetrics:
+    """A system's measures over all pairs. Rates are shares of claims (of citations for precision), in [0, 1]."""
+
+    system: str
+    pairs: int
+    claims: int
+    checker_supported: float
+    independent_supported: float
+    citation_precision: float
+    abstention: float
+    text: TextMetrics
+    latency_p50_ms: float
+    latency_p95_ms: float
+    tokens_per_second: float | None
+    fallbacks: int = 0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) by linear interpolation, numpy's default."""
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def summarise(results: Sequence[PairResult], vocabulary: Sequence[str]) -> list[SystemMetrics]:
+    """Every system's measures over the same pairs, in SYSTEMS order."""
+    if not results:
+        raise WhyrecError("no pair was evaluated")
+    references = [r.pair.reference for r in results]
+    features = [r.pair.feature for r in results]
+    metrics = []
+    for system in SYSTEMS:
+        outputs = [r.outputs[system] for r in results]
+        claims = sum(len(o.claims) for o in outputs)
+        model_seconds = sum(o.model_seconds for o in outputs)
+        latencies = [o.milliseconds for o in outputs]
+        metrics.append(
+            SystemMetrics(
+                system=system,
+                pairs=len(outputs),
+                claims=claims,
+                checker_supported=_share(sum(o.checker_supported for o in outputs), claims),
+                independent_supported=_share(sum(o.independent_supported for o in outputs), claims),
+                citation_precision=_share(sum(o.citations_precise for o in outputs), sum(o.citations for o in outputs)),
+                abstention=_share(sum(o.abstained for o in outputs), len(outputs)),
+                text=text_metrics([o.text for o in outputs], references, features, vocabulary),
+                latency_p50_ms=percentile(latencies, 50),
+                latency_p95_ms=percentile(latencies, 95),
+                tokens_per_second=(
+                    sum(o.completion_tokens for o in outputs) / model_seconds if model_seconds > 0 else None
+                ),
+                fallbacks=sum(o.fallback for o in outputs),
+                latencies_ms=latencies,
+            )
+        )
+    return metrics
+
+
+def statistics_note(results: Sequence[PairResult]) -> str:
+    """How long the references are, for the report: BLEU and ROUGE depend on it."""
+    lengths = [len(tokenize(r.pair.reference)) for r in results]
+    return f"held-out reviews: median {statistics.median(lengths):.0f} words (min {min(lengths)}, max {max(lengths)})"

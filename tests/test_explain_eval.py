@@ -1,0 +1,188 @@
+"""`whyrec eval explain`: the measures on hand-made cases, then whole runs on the demo catalogue (FakeLLM in-process,
+the real tiny GGUF through the CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DEMO
+from whyrec.checker import RuleChecker
+from whyrec.cli import app
+from whyrec.config import Settings
+from whyrec.evaluation.explain_eval import (
+    SYSTEMS,
+    FeatureProxy,
+    IndependentCheck,
+    citation_precision,
+    sample_pairs,
+)
+from whyrec.evaluation.explain_report import run_explain_eval
+from whyrec.llm.fake import FakeLLM
+from whyrec.retrieval import KnowledgeIndex, SentenceTransformerEmbedder
+from whyrec.schema import Claim, Evidence
+
+runner = CliRunner()
+
+
+def unit(uid: str, text: str, kind: str = "review") -> Evidence:
+    return Evidence(id=uid, item_id="P", kind=kind, text=text, source_ref="t:1", score=0.0, rank=1)  # type: ignore[arg-type]
+
+
+EVIDENCE = [
+    unit("P:spec:title", "Starbucks Gift Card", kind="spec"),
+    unit("P:rev:R1:s1", "My dad loved the card and the red metal tin."),
+    unit("P:rev:R2:s1", "Arrived quickly, a great gift for coffee lovers."),
+]
+
+
+def claim(text: str, *cites: str) -> Claim:
+    return Claim(text=text, cites=list(cites), span=(0, len(text)))
+
+
+def test_citation_precision_counts_each_citation_as_alce_does() -> None:
+    checker = RuleChecker()
+    quote = 'A reviewer wrote: "My dad loved the card and the red metal tin."'
+    # one needed citation: precise
+    assert citation_precision(checker, [claim(quote, "P:rev:R1:s1")], EVIDENCE) == (1, 1)
+    # a second, irrelevant citation on a supported claim: the quote's own unit is precise, the other is not
+    assert citation_precision(checker, [claim(quote, "P:rev:R1:s1", "P:rev:R2:s1")], EVIDENCE) == (1, 2)
+    # a claim the checker rejects: none of its citations is precise
+    assert citation_precision(checker, [claim("The card is made of gold.", "P:rev:R1:s1")], EVIDENCE) == (0, 1)
+    # an uncited claim has no citation to count
+    assert citation_precision(checker, [claim("A fine card.")], EVIDENCE) == (0, 0)
+
+
+def test_feature_proxy_leaves_out_opinion_and_rare_words_and_picks_the_rarest() -> None:
+    sentences = ["the battery and the screen"] * 6 + ["the battery is great"] * 4 + ["a unique word"]
+    proxy = FeatureProxy(sentences, lambda: {"great": 3.1})
+    assert proxy.vocabulary == ["battery", "screen"]  # "great" is an opinion word, "unique" is in one sentence
+    assert proxy.feature_of("Great screen, good battery") == "screen"  # 6 sentences against battery's 10
+    assert proxy.feature_of("nothing here") is None
+
+
+def test_independent_check_finds_the_held_out_review_but_not_an_invention(
+    demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder
+) -> None:
+    store = demo_index.store
+    proxy = FeatureProxy(store.unit_texts("review"), lambda: {})
+    pair = sample_pairs(store, proxy, 1, seed=3)[0]
+    check = IndependentCheck(demo_index, embedder, threshold=0.6)
+    held_out = pair.reference.split(".")[0]
+    assert check.supported(
+        [held_out, "The card doubles as a waterproof phone charger."], pair.user_id, pair.item_id
+    ) == [
+        True,
+        False,
+    ]
+
+
+def test_the_sample_is_the_same_for_a_seed_and_holds_only_reviewed_pairs(demo_index: KnowledgeIndex) -> None:
+    store = demo_index.store
+    proxy = FeatureProxy(store.unit_texts("review"), lambda: {})
+    first, again, other = (sample_pairs(store, proxy, 5, seed) for seed in (0, 0, 1))
+    assert first == again and first != other
+    for pair in first:
+        assert pair.reference == store.review_text(pair.user_id, pair.item_id)
+        assert pair.item_id in store.user_items(pair.user_id) and len(store.user_items(pair.user_id)) >= 2
+
+
+@pytest.fixture(scope="module")
+def fake_run(
+    demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[object]]:
+    out = tmp_path_factory.mktemp("eval") / "report"
+    settings = Settings(index=demo_index_dir, home=tmp_path_factory.mktemp("home"))
+    metrics = run_explain_eval(settings, out, pairs=6, seed=0, llm=FakeLLM(), embedder=embedder)
+    return out, list(metrics)
+
+
+def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Path, list[object]]) -> None:
+    out, _ = fake_run
+    assert {p.name for p in out.iterdir()} >= {
+        "report.md",
+        "metrics.json",
+        "pairs.jsonl",
+        "manifest.json",
+        "quality.png",
+        "text.png",
+        "latency.png",
+    }
+    for png in ("quality.png", "text.png", "latency.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["pairs"] == 6 and list(metrics["systems"]) == list(SYSTEMS)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["pairs"]) == 6 and manifest["seed"] == 0
+    assert manifest["model"]["name"] == "fake" and len(manifest["index"]["index_sha256"]) == 64
+    assert manifest["packages"]["faiss-cpu"] != "not installed"
+    report = (out / "report.md").read_text()
+    assert "| supported by the checker, % of claims |" in report and "| whyrec | llm-unchecked | extractive |" in report
+
+
+def test_whyrec_keeps_only_checked_claims_and_the_numbers_add_up(fake_run: tuple[Path, list[object]]) -> None:
+    out, _ = fake_run
+    systems = json.loads((out / "metrics.json").read_text())["systems"]
+    rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
+    assert len(rows) == 6
+    for system in SYSTEMS:
+        claims = sum(len(row[system]["claims"]) for row in rows)
+        assert systems[system]["claims"] == claims
+        supported = sum(row[system]["checker_supported"] for row in rows)
+        assert systems[system]["checker_supported"] == pytest.approx(supported / claims)
+        assert 0.0 <= systems[system]["independent_supported"] <= 1.0
+        assert systems[system]["latency_p95_ms"] >= systems[system]["latency_p50_ms"] > 0
+    assert systems["whyrec"]["checker_supported"] == 1.0  # whyrec drops what the checker rejects
+    assert all(row["llm-unchecked"]["completion_tokens"] > 0 for row in rows)  # the FakeLLM takes no time, though
+    assert systems["extractive"]["tokens_per_second"] is None and systems["extractive"]["fallbacks"] == 0
+
+
+def test_no_reason_cites_the_held_out_review(fake_run: tuple[Path, list[object]], demo_index: KnowledgeIndex) -> None:
+    out, _ = fake_run
+    for row in (json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()):
+        cited = {c for system in SYSTEMS for claim in row[system]["claims"] for c in claim["cites"]}
+        units = demo_index.store.units_by_id(cited)
+        assert len(units) == len(cited)
+        assert all(not (u.user_id == row["user_id"] and u.item_id == row["item_id"]) for u in units.values())
+
+
+def test_the_cli_runs_the_real_tiny_model_on_a_catalogue(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "explain",
+            "--catalogue",
+            str(DEMO),
+            "--pairs",
+            "2",
+            "--model",
+            "smollm2-135m",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["model"]["name"] == "smollm2-135m" and len(manifest["model"]["sha256"]) == 64
+    assert manifest["index"]["catalogue_root"].endswith("demo") and (tmp_path / "index" / "manifest.json").is_file()
+    assert "supported by the independent check" in result.stderr
+    systems = json.loads((tmp_path / "metrics.json").read_text())["systems"]
+    assert systems["whyrec"]["tokens_per_second"] > 0 and systems["llm-unchecked"]["tokens_per_second"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--catalogue", str(DEMO), "--index", "x"], "give --catalogue or --index, not both"),
+        (["--out", "/proc/whyrec-report"], "--out /proc/whyrec-report: cannot write there"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    full = ["eval", "explain", *args] + ([] if "--out" in args else ["--out", str(tmp_path)])
+    result = runner.invoke(app, full)
+    assert result.exit_code == 2 and message in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
