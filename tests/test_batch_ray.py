@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from whyrec.schema import Explanation
 ray = pytest.importorskip("ray")
 
 Key = tuple[str, str]
+WHYREC = Path(sys.executable).parent / "whyrec"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -109,3 +115,36 @@ def test_an_actor_that_cannot_open_the_index_ends_the_run_with_its_one_line_erro
         RayEngine(settings, 1) as engine,
     ):
         list(engine.explain([Pair(*DEMO_PAIRS[0], line=2)]))
+
+
+def test_ctrl_c_stops_a_ray_run_cleanly_and_a_rerun_finishes_it(
+    demo_index: KnowledgeIndex, demo_index_dir: Path, settings: Settings, tmp_path: Path
+) -> None:
+    users, items = demo_index.store.user_ids(), demo_index.store.item_ids()
+    rows = list(dict.fromkeys((user, items[n * 7 % len(items)]) for n, user in enumerate(users * 3)))[:1200]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("user_id,item_id\n" + "".join(f"{u},{i}\n" for u, i in rows), encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    env = {
+        **os.environ,
+        "WHYREC_COMPOSER": "extractive",
+        "WHYREC_INDEX": str(demo_index_dir),
+        "WHYREC_LLM_THREADS": "2",
+        "WHYREC_THREADS": "2",
+    }
+    command = [str(WHYREC), "batch", str(pairs), "--out", str(out), "--engine", "ray", "--workers", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.read_bytes().count(b"\n") >= 20):
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else "ended early"
+        assert time.monotonic() < deadline, "fewer than 20 rows after 120 s"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    done = reasons(out)  # whole lines only, no pair twice
+    assert 20 <= len(done) < len(rows) and "run the same command again" in stderr.decode()
+
+    summary = run_batch(pairs, out, settings, engine=choose_engine("ray", settings, workers=2))
+    assert (summary.already_done, summary.written) == (len(done), len(rows) - len(done))
+    assert set(reasons(out)) == set(rows)

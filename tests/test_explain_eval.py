@@ -56,10 +56,12 @@ def test_citation_precision_counts_each_citation_as_alce_does() -> None:
     assert citation_precision(checker, [claim("A fine card.")], EVIDENCE) == (0, 0)
 
 
-def test_feature_proxy_leaves_out_opinion_and_rare_words_and_picks_the_rarest() -> None:
-    sentences = ["the battery and the screen"] * 6 + ["the battery is great"] * 4 + ["a unique word"]
+def test_feature_proxy_keeps_nouns_and_leaves_out_opinion_and_rare_words_and_picks_the_rarest() -> None:
+    sentences = ["the battery and the screen"] * 6 + ["the battery is a great one"] * 4 + ["a unique word"]
+    sentences += ["we bought it fast"] * 6
     proxy = FeatureProxy(sentences, lambda: {"great": 3.1})
-    assert proxy.vocabulary == ["battery", "screen"]  # "great" is an opinion word, "unique" is in one sentence
+    # "great" is an opinion word, "unique" is in one sentence, "bought" and "fast" never follow a determiner
+    assert proxy.vocabulary == ["battery", "screen"]
     assert proxy.feature_of("Great screen, good battery") == "screen"  # 6 sentences against battery's 10
     assert proxy.feature_of("nothing here") is None
 

@@ -41,6 +41,9 @@ MIN_REFERENCE_WORDS = 5
 # A feature word is in at least this many review sentences of the catalogue (a one-off word is no feature).
 MIN_FEATURE_SENTENCES = 5
 _FEATURE_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
+# A feature word comes after a determiner (or one word after it) in at least this share of its uses.
+NOUN_SHARE = 0.4
+_DETERMINERS = frozenset("the a an this that these those my your his her their our its".split())
 
 
 @dataclass(frozen=True)
@@ -54,20 +57,36 @@ class EvalPair:
 
 
 class FeatureProxy:
-    """The ground-truth feature of a review, without PETER's Sentires aspect extraction.
+    """The ground-truth feature of a review, without PETER's Sentires aspect extraction (which needs a parser).
 
     The vocabulary: words of three or more letters, not stopwords, not in VADER's sentiment lexicon (opinion words such
-    as "great" or "love" are not features), found in at least MIN_FEATURE_SENTENCES review sentences of the catalogue.
-    A review's feature is its vocabulary word found in the fewest review sentences (the most specific thing it names;
-    ties go alphabetically). It is a proxy: verbs such as "bought" can enter the vocabulary.
+    as "great" or "love" are not features), found in at least MIN_FEATURE_SENTENCES review sentences of the catalogue,
+    and used as nouns: at least NOUN_SHARE of their occurrences come right after a determiner or one word after it
+    ("the tin", "a nice box", "my brother"), which leaves out verbs such as "bought" without a tagger. A review's
+    feature is its vocabulary word found in the fewest review sentences (the most specific thing it names; ties go
+    alphabetically).
     """
 
     def __init__(self, review_sentences: Sequence[str], opinion_words: Callable[[], dict[str, float]]):
         sentiment = opinion_words()
-        counts: Counter[str] = Counter()
+        sentences: Counter[str] = Counter()
+        uses: Counter[str] = Counter()
+        as_noun: Counter[str] = Counter()
         for sentence in review_sentences:
-            counts.update({w for w in tokenize(sentence) if _FEATURE_WORD.match(w) and w not in STOPWORDS})
-        self.frequency = {word: n for word, n in counts.items() if n >= MIN_FEATURE_SENTENCES and word not in sentiment}
+            tokens = tokenize(sentence)
+            sentences.update(set(tokens))
+            for i, word in enumerate(tokens):
+                uses[word] += 1
+                as_noun[word] += any(0 <= i - gap and tokens[i - gap] in _DETERMINERS for gap in (1, 2))
+        self.frequency = {
+            word: n
+            for word, n in sentences.items()
+            if n >= MIN_FEATURE_SENTENCES
+            and _FEATURE_WORD.match(word)
+            and word not in STOPWORDS
+            and word not in sentiment
+            and as_noun[word] >= NOUN_SHARE * uses[word]
+        }
         if not self.frequency:
             raise WhyrecError("the catalogue's reviews name no feature word often enough to evaluate explanations")
 
@@ -307,4 +326,4 @@ def summarise(results: Sequence[PairResult], vocabulary: Sequence[str]) -> list[
 def statistics_note(results: Sequence[PairResult]) -> str:
     """How long the references are, for the report: BLEU and ROUGE depend on it."""
     lengths = [len(tokenize(r.pair.reference)) for r in results]
-    return f"held-out reviews: median {statistics.median(lengths):.0f} words (min {min(lengths)}, max {max(lengths)})"
+    return f"Held-out reviews: median {statistics.median(lengths):.0f} words (min {min(lengths)}, max {max(lengths)})"

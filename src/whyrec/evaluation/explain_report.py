@@ -200,8 +200,9 @@ def report_markdown(
         "it is precise if it supports the claim alone or the other citations do not without it.",
         "- **USR, FMR, FCR, DIV, BLEU, ROUGE** as in PETER/PEPLER, over the reason each system shows (an abstention "
         "is its abstention message). The ground-truth *feature* is a proxy for PETER's Sentires aspects: the "
-        f"held-out review's rarest word from a vocabulary of {len(features.vocabulary)} non-opinion words found in "
-        "at least 5 review sentences of the catalogue.",
+        f"held-out review's rarest word from a vocabulary of {len(features.vocabulary)} words the catalogue's reviews "
+        "use as nouns (after a determiner), that are not opinion words and are found in at least 5 review sentences. "
+        "Pairs whose review names none are not sampled.",
         "- **Latency**: wall time per pair; llm-unchecked stops after the draft, whyrec adds the check and the re-ask. "
         "**Tokens/s**: generated tokens over the seconds inside the model.",
         "",
@@ -310,9 +311,9 @@ def _plots(metrics: list[SystemMetrics], out_dir: Path) -> None:
         "quality.png": (
             "grounding and features (%, higher is better but for abstention)",
             {
-                "checker-supported": [100 * m.checker_supported for m in metrics],
-                "independent-supported": [100 * m.independent_supported for m in metrics],
-                "citation precision": [100 * m.citation_precision for m in metrics],
+                "checker\nsupported": [100 * m.checker_supported for m in metrics],
+                "independent\nsupported": [100 * m.independent_supported for m in metrics],
+                "citation\nprecision": [100 * m.citation_precision for m in metrics],
                 "abstention": [100 * m.abstention for m in metrics],
                 "FMR": [100 * m.text.fmr for m in metrics],
                 "USR": [100 * m.text.usr for m in metrics],
@@ -330,14 +331,14 @@ def _plots(metrics: list[SystemMetrics], out_dir: Path) -> None:
         ),
     }
     for file_name, (title, series) in groups.items():
-        figure, axes = plt.subplots(figsize=(8, 4))
+        figure, axes = plt.subplots(figsize=(9, 4))
         width = 0.8 / len(names)
         for k, name in enumerate(names):
             positions = [x + k * width for x in range(len(series))]
             axes.bar(positions, [values[k] for values in series.values()], width, label=name)
         axes.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(series))], list(series))
         axes.set_title(title)
-        axes.legend()
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         _save(figure, out_dir / file_name)
         plt.close(figure)
     figure, axes = plt.subplots(figsize=(6, 4))
