@@ -47,6 +47,15 @@ def test_explain_returns_a_checked_cited_reason(client: TestClient) -> None:
     assert explanation["manifest"]["composer"] == "llm:fake"
 
 
+@pytest.mark.parametrize("blank", ["\f", " \n\t", "\x1c"])
+def test_a_reason_of_only_spaces_is_a_422_the_schema_announces(client: TestClient, blank: str) -> None:
+    """Schemathesis found "\f" accepted by the schema and refused by the server; the schema now says \\S."""
+    response = client.post("/v1/audit", json={"user_id": USER, "item_id": ITEM, "reason": blank})
+    assert response.status_code == 422 and "the reason is empty" in error_of(response)["message"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["AuditRequest"]
+    assert schema["properties"]["reason"]["pattern"] == "\\S"
+
+
 def test_audit_checks_each_claim_of_an_outside_reason(client: TestClient) -> None:
     reason = f"It costs $5 [{ITEM}:spec:price]. It glows in the dark."
     response = client.post("/v1/audit", json={"user_id": USER, "item_id": ITEM, "reason": reason})

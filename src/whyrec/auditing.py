@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from whyrec.checker.audit import parse_reason
 from whyrec.checker.claims import MAX_REASON_CHARS
@@ -26,12 +26,20 @@ from whyrec.schema import Audit, Evidence, EvidenceUnit
 class AuditRequest(BaseModel):
     """One line of a reasons file: `{"user_id": …, "item_id": …, "reason": …}`, optionally with an `id`."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # python-re: the schema's pattern means what str.strip() means by an empty reason ("\f" and "\x1c" are spaces)
+    model_config = ConfigDict(extra="ignore", frozen=True, regex_engine="python-re")
 
     id: str | None = None
     user_id: str = Field(min_length=1)
     item_id: str = Field(min_length=1)
-    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=r"\S", description="Not only spaces.")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        if isinstance(value, str) and value and not value.strip():
+            raise ValueError("the reason is empty")
+        return value
 
 
 def read_requests(path: Path) -> Iterator[AuditRequest]:

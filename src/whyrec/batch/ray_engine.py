@@ -58,6 +58,7 @@ class RayEngine:
         self.batch_size = batch_size  # small: rows stream back to the writer soon, and a Ctrl-C loses little work
         self.llm = llm
         self._started_ray = False
+        self._open: list[Any] = []  # row iterators not yet finished or closed
 
     def __enter__(self) -> RayEngine:
         ray = _import_ray()
@@ -95,15 +96,28 @@ class RayEngine:
             num_cpus=self.actor_settings.llm_threads,
         )
         row: dict[str, Any]
+        rows = iter(dataset.iter_rows())
+        self._open.append(rows)
         try:
-            for row in dataset.iter_rows():
+            for row in rows:
                 yield Explanation.model_validate_json(row[COLUMN])
         except ray.exceptions.RayError as exc:
             raise _user_error(exc) or exc from None
+        finally:
+            self._close(rows)
+
+    def _close(self, rows: Any) -> None:
+        """Stop Ray Data's executor behind `rows` (its threads still use Ray: shutting Ray down under them makes the
+        core worker end the process with exit code 1, as a Ctrl-C once did)."""
+        if rows in self._open:
+            self._open.remove(rows)
+            rows.close()
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        for rows in list(self._open):  # a Ctrl-C leaves the caller's loop with our generator still suspended
+            self._close(rows)
         if self._started_ray:
             _import_ray().shutdown()
             self._started_ray = False

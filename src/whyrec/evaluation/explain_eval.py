@@ -77,7 +77,7 @@ class FeatureProxy:
             sentences.update(set(tokens))
             for i, word in enumerate(tokens):
                 uses[word] += 1
-                as_noun[word] += any(0 <= i - gap and tokens[i - gap] in _DETERMINERS for gap in (1, 2))
+                as_noun[word] += any(i - gap >= 0 and tokens[i - gap] in _DETERMINERS for gap in (1, 2))
         self.frequency = {
             word: n
             for word, n in sentences.items()
