@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     seed: int = Field(default=0, ge=0)
     max_claims: int = Field(default=2, ge=1, le=5, description="Claims the model may write per reason.")
     max_tokens: int = Field(default=256, ge=32, le=4096, description="Generated tokens per model call.")
+    rec_alpha: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Recommender blend: 1 collaborative only, 0 content only."
+    )
 
     # The HTTP service (`whyrec serve`).
     host: str = Field(default="127.0.0.1", description="Address to bind; any but loopback needs api_token.")

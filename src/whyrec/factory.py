@@ -18,6 +18,7 @@ from whyrec.knowledge import catalogue_sha256
 from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
+from whyrec.recommend import BaselineRecommender
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -109,6 +110,11 @@ def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedde
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
     return Explainer(index, retriever, make_composer(settings, llm), checker, fallback=fallback)
+
+
+def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
+    """The baseline recommender over the configured index (or one already open, such as an explainer's)."""
+    return BaselineRecommender(index or open_knowledge(settings, make_embedder(settings)), alpha=settings.rec_alpha)
 
 
 def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleChecker:

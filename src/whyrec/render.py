@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
 
 from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation
+
+if TYPE_CHECKING:
+    from whyrec.recommend import Recommendation
 
 SPEAKER_LABEL = {"seller": "seller", "reviewer": "another reviewer", "user": "your history"}
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "abstained": "red"}
@@ -157,3 +160,23 @@ def render_audit(audit: Audit) -> Group:
         style="green" if audit.grounded else "yellow",
     )
     return Group(Text.from_markup(head), table, summary)
+
+
+def render_recommendations(
+    user_id: str, picks: Sequence[Recommendation], titles: Mapping[str, str], history: int
+) -> Group:
+    """The ranked list: each item with its blended score, the two parts of it, and the history items it is like."""
+    from rich.table import Table
+
+    if history:
+        header = f"[bold]Recommended for user {escape(user_id)}[/bold] (from {history} items in their history)"
+    else:
+        header = f"[bold]Recommended for user {escape(user_id)}[/bold] (no history: the most popular items)"
+    grid = Table("#", "item", "score", "collab.", "content", "like these in the history", box=None)
+    for n, pick in enumerate(picks, start=1):
+        like = "; ".join(titles.get(item, item) for item in pick.because) or "–"
+        title = f"{titles.get(pick.item_id, pick.item_id)} ({pick.item_id})"
+        grid.add_row(str(n), title, f"{pick.score:.3f}", f"{pick.collaborative:.3f}", f"{pick.content:.3f}", like)
+    if not picks:
+        return Group(Text.from_markup(header), Text("The user already has every item of the catalogue."))
+    return Group(Text.from_markup(header), grid)

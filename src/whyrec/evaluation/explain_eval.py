@@ -198,7 +198,10 @@ class Scorer:
         claims: list[Claim],
         evidence: Sequence[Evidence],
         milliseconds: float,
-        **extra: object,
+        *,
+        completion_tokens: int = 0,
+        model_seconds: float = 0.0,
+        fallback: bool = False,
     ) -> SystemOutput:
         verdicts = self.checker.check(claims, evidence) if claims else []
         independent = self.independent.supported([c.text for c in claims], pair.user_id, pair.item_id)
@@ -213,7 +216,9 @@ class Scorer:
             citations=citations,
             abstained=not claims,
             milliseconds=milliseconds,
-            **extra,  # type: ignore[arg-type]
+            completion_tokens=completion_tokens,
+            model_seconds=model_seconds,
+            fallback=fallback,
         )
 
 

@@ -38,6 +38,7 @@ from whyrec.evaluation.explain_eval import (
     statistics_note,
     summarise,
 )
+from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
 from whyrec.llm import LLM
 from whyrec.retrieval import Embedder
@@ -64,6 +65,7 @@ def run_explain_eval(
     console = console or Console(stderr=True, highlight=False)
     started, started_at = time.perf_counter(), datetime.now(UTC)
     _check_writable(out_dir)
+    _require_extras()  # before the model runs for minutes, not after
     embedder = embedder or make_embedder(settings)
     if catalogue is not None:
         settings = settings.model_copy(update={"index": ensure_index(catalogue, out_dir / "index", embedder)})
@@ -102,6 +104,22 @@ def run_explain_eval(
     console.print(summary_table(metrics))
     console.print(f"report: {out_dir / 'report.md'}", markup=False, soft_wrap=True)
     return metrics
+
+
+def _require_extras() -> None:
+    require_dependencies()
+    _pyplot()
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise DependencyMissingError(f"the plots need matplotlib: pip install 'whyrec[eval]' ({exc})") from None
+    return plt
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -299,13 +317,7 @@ def _manifest(
 
 
 def _plots(metrics: list[SystemMetrics], out_dir: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise DependencyMissingError(f"the plots need matplotlib: pip install 'whyrec[eval]' ({exc})") from None
+    plt = _pyplot()
     names = [m.system for m in metrics]
     groups = {
         "quality.png": (

@@ -233,6 +233,12 @@ def _require_same_length(generated: Sequence[str], other: Sequence[str], name: s
         )
 
 
+def require_dependencies() -> None:
+    """Raise DependencyMissingError now if BLEU or ROUGE could not be computed later."""
+    _import_nltk_bleu()
+    _rouge_scorer()
+
+
 def _import_nltk_bleu() -> Any:
     try:
         from nltk.translate import bleu_score

@@ -244,3 +244,15 @@ class Store:
             (min_other_items,),
         )
         return [(row[0], row[1]) for row in rows]
+
+    def interactions(self) -> list[tuple[str, str, float | None, int | None]]:
+        """Every (user, item, rating, time) of the catalogue, sorted by user, then time, then item."""
+        rows = self._db.execute(
+            "SELECT user_id, item_id, rating, time FROM interactions ORDER BY user_id, time, item_id"
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def item_units(self, item_id: str) -> list[tuple[int, str | None]]:
+        """(rowid, user_id) of the item's own units (specs, description, reviews; not history)."""
+        rows = self._db.execute("SELECT rowid, user_id FROM units WHERE item_id = ? AND kind != 'history'", (item_id,))
+        return [(row[0], row[1]) for row in rows]

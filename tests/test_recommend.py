@@ -1,0 +1,115 @@
+"""The baseline recommender: its parts on hand-computed cases, then on the demo catalogue and through the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DEMO_PAIRS
+from whyrec.cli import app
+from whyrec.errors import UnknownIdError
+from whyrec.recommend import BaselineRecommender, evaluate_recommenders, leave_one_out, popularity_ranking
+from whyrec.recommend.baseline import _item_cosine
+from whyrec.recommend.evaluate import score
+from whyrec.retrieval import KnowledgeIndex
+
+runner = CliRunner()
+
+
+def test_item_cosine_is_the_cosine_of_the_interaction_columns() -> None:
+    # users A and B have items 0 and 1, C has 1 and 2 (and 2 twice, which counts once)
+    similarity = _item_cosine({"A": [0, 1], "B": [0, 1], "C": [1, 2, 2]}, 3).toarray()
+    assert similarity[0, 1] == pytest.approx(2 / math.sqrt(2 * 3))
+    assert similarity[1, 2] == pytest.approx(1 / math.sqrt(3))
+    assert similarity[0, 2] == 0.0 and np.all(np.diag(similarity) == 0.0)
+
+
+def test_hit_rate_and_ndcg_by_hand() -> None:
+    result = score("x", [1, 3, None, 7])
+    assert result.hit_rate == {5: 0.5, 10: 0.75}
+    assert result.ndcg[5] == pytest.approx((1 + 1 / math.log2(4)) / 4)
+    assert result.ndcg[10] == pytest.approx((1 + 1 / math.log2(4) + 1 / math.log2(8)) / 4)
+
+
+def test_recommendations_leave_out_what_the_user_has_and_come_best_first(demo_index: KnowledgeIndex) -> None:
+    recommender = BaselineRecommender(demo_index)
+    user = DEMO_PAIRS[0][0]
+    picks = recommender.recommend(user, 5)
+    assert len(picks) == 5 and len({p.item_id for p in picks}) == 5
+    assert not {p.item_id for p in picks} & set(demo_index.store.user_items(user))
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
+    assert all(set(p.because) <= set(recommender.history(user)) and p.because for p in picks)
+    assert recommender.recommend(user, 5) == picks  # deterministic
+
+
+def test_a_held_out_item_is_unseen_and_can_be_recommended_back(demo_index: KnowledgeIndex) -> None:
+    user, item = DEMO_PAIRS[1]
+    recommender = BaselineRecommender(demo_index, held_out=[(user, item)])
+    assert item not in recommender.history(user)
+    assert recommender.rank_of(user, item) is not None
+    assert BaselineRecommender(demo_index).rank_of(user, item) is None  # owned: never recommended
+
+
+def test_a_user_with_no_history_gets_the_most_popular_items(demo_index: KnowledgeIndex) -> None:
+    user = DEMO_PAIRS[2][0]
+    everything = [(user, item) for item in demo_index.store.user_items(user)]
+    recommender = BaselineRecommender(demo_index, held_out=everything)
+    assert recommender.history(user) == []
+    picks = recommender.recommend(user, 4)
+    assert [p.item_id for p in picks] == popularity_ranking(recommender, user, 4)
+    assert all(p.because == [] for p in picks)
+
+
+def test_unknown_user_is_a_clear_error(demo_index: KnowledgeIndex) -> None:
+    with pytest.raises(UnknownIdError, match="unknown user 'nobody'"):
+        BaselineRecommender(demo_index).recommend("nobody")
+
+
+def test_leave_one_out_beats_popularity_on_the_demo_catalogue(demo_index: KnowledgeIndex) -> None:
+    held = leave_one_out(demo_index)
+    assert len(held) == len({user for user, _ in held}) > 100
+    scores = {s.name: s for s in evaluate_recommenders(demo_index)}
+    blend, popularity = scores["blend (alpha 0.5)"], scores["popularity"]
+    assert blend.users == popularity.users == len(held)
+    assert blend.hit_rate[10] > 1.5 * popularity.hit_rate[10] and blend.ndcg[10] > 1.5 * popularity.ndcg[10]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_recommend_lists_and_explains_each_pick(demo_index_dir: Path) -> None:
+    user = DEMO_PAIRS[0][0]
+    code, out, err = run("recommend", "--user", user, "-k", "3", "--index", str(demo_index_dir))
+    assert code == 0, err
+    assert f"Recommended for user {user}" in out and out.count("B0") >= 3
+    code, out, err = run(
+        "recommend", "--user", user, "-k", "2", "--explain", "--composer", "extractive", "--json",
+        "--index", str(demo_index_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)["recommendations"]
+    assert len(rows) == 2
+    for row in rows:
+        explanation = row["explanation"]
+        assert explanation["item_id"] == row["item_id"] and explanation["status"] in ("ok", "partial")
+        assert all(verdict["label"] == "supported" for verdict in explanation["verdicts"])
+
+
+def test_cli_recommend_unknown_user_exits_2_with_one_line(demo_index_dir: Path) -> None:
+    code, out, err = run("recommend", "--user", "nobody", "--index", str(demo_index_dir))
+    assert code == 2 and out == "" and "unknown user 'nobody'" in err and err.strip().count("\n") == 0
+
+
+def test_cli_eval_recommend_prints_every_ranking_and_the_ratio(demo_index_dir: Path) -> None:
+    code, out, err = run("eval", "recommend", "--index", str(demo_index_dir))
+    assert code == 0, err
+    for name in ("blend (alpha 0.5)", "collaborative only", "content only", "popularity"):
+        assert name in out
+    assert "blend / popularity: HR@10" in out
