@@ -113,3 +113,33 @@ def test_cli_eval_recommend_prints_every_ranking_and_the_ratio(demo_index_dir: P
     for name in ("blend (alpha 0.5)", "collaborative only", "content only", "popularity"):
         assert name in out
     assert "blend / popularity: HR@10" in out
+
+
+def test_a_profile_names_the_aspects_of_the_users_own_reviews_with_their_evidence(demo_index: KnowledgeIndex) -> None:
+    from whyrec.checker.rules.polarity import polarity, sentiment_words
+    from whyrec.recommend.profile import AspectProfiler
+
+    profiler = AspectProfiler(demo_index.store, sentiment_words(), polarity)
+    user = DEMO_PAIRS[0][0]
+    found = profiler.profile(user)
+    assert found.items == len(demo_index.store.user_items(user)) and found.aspects
+    assert [a.weight for a in found.aspects] == sorted((a.weight for a in found.aspects), reverse=True)
+    units = demo_index.store.units_by_id(u for a in found.aspects for u in a.unit_ids)
+    for aspect in found.aspects:
+        assert aspect.mentions == len(aspect.unit_ids) and -1.0 <= aspect.sentiment <= 1.0
+        for unit_id in aspect.unit_ids:  # each is one of the user's own review sentences, and names the aspect
+            unit = units[unit_id]
+            assert unit.user_id == user and unit.kind == "review" and aspect.aspect in unit.text.lower()
+    item = units[found.aspects[0].unit_ids[0]].item_id
+    without = profiler.profile(user, exclude_item=item)
+    assert all(units.get(u) is None or units[u].item_id != item for a in without.aspects for u in a.unit_ids)
+
+
+def test_cli_profile_prints_aspects_or_says_there_are_none(demo_index_dir: Path) -> None:
+    code, out, err = run("profile", DEMO_PAIRS[0][0], "--index", str(demo_index_dir))
+    assert code == 0, err
+    assert "aspect" in out and "positive" in out and "items in the history" in out
+    code, out, _ = run("profile", DEMO_PAIRS[1][0], "--index", str(demo_index_dir))
+    assert code == 0 and "No aspect found in their reviews" in out
+    code, out, err = run("profile", "nobody", "--index", str(demo_index_dir))
+    assert code == 2 and "unknown user 'nobody'" in err

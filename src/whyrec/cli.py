@@ -279,6 +279,46 @@ def recommend(
 
 @app.command()
 @user_errors
+def profile(
+    user: Annotated[str, typer.Argument(help="User id.")],
+    index_dir: IndexOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+) -> None:
+    """What USER writes about in their reviews: aspects, how they feel about each, and the sentences that say so."""
+    import json
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from whyrec.factory import make_profiler
+
+    found = make_profiler(_settings(index=index_dir)).profile(user)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(found), indent=2) + "\n")
+        return
+    out.print(
+        f"[bold]User {found.user_id}[/bold]: {found.items} items in the history, "
+        f"{found.review_sentences} review sentences"
+    )
+    if not found.aspects:
+        out.print("No aspect found in their reviews: explanations for this user rest on the items' own evidence.")
+        return
+    grid = Table("aspect", "mentions", "feeling", "weight", "evidence", box=None, header_style="bold")
+    for aspect in found.aspects:
+        feeling = "positive" if aspect.sentiment >= 0.05 else "negative" if aspect.sentiment <= -0.05 else "neutral"
+        more = f" (+{len(aspect.unit_ids) - 2})" if len(aspect.unit_ids) > 2 else ""
+        grid.add_row(
+            aspect.aspect,
+            str(aspect.mentions),
+            f"{feeling} ({aspect.sentiment:+.2f})",
+            f"{aspect.weight:.1f}",
+            ", ".join(aspect.unit_ids[:2]) + more,
+        )
+    out.print(grid)
+
+
+@app.command()
+@user_errors
 def batch(
     pairs: Annotated[Path, typer.Argument(help="CSV whose header names user_id and item_id (other columns ignored).")],
     out_file: Annotated[

@@ -19,6 +19,7 @@ from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
 from whyrec.recommend import BaselineRecommender
+from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -115,6 +116,14 @@ def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedde
 def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
     """The baseline recommender over the configured index (or one already open, such as an explainer's)."""
     return BaselineRecommender(index or open_knowledge(settings, make_embedder(settings)), alpha=settings.rec_alpha)
+
+
+def make_profiler(settings: Settings) -> AspectProfiler:
+    """Aspect profiles of users over the configured index."""
+    from whyrec.checker.rules.polarity import polarity, sentiment_words
+
+    index = open_knowledge(settings, make_embedder(settings))
+    return AspectProfiler(index.store, sentiment_words(), polarity)
 
 
 def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleChecker:

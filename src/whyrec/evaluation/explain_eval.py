@@ -17,10 +17,8 @@ on speed. The measures are defined in the module docstrings of `text_metrics` an
 from __future__ import annotations
 
 import random
-import re
 import statistics
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,20 +28,14 @@ from whyrec.agent.draft import place_claims
 from whyrec.agent.explain import Explainer
 from whyrec.checker import RuleChecker
 from whyrec.errors import WhyrecError
-from whyrec.evaluation.text_metrics import TextMetrics, text_metrics, tokenize
+from whyrec.evaluation.text_metrics import TextMetrics, text_metrics
 from whyrec.knowledge import Store
-from whyrec.knowledge.text import STOPWORDS
+from whyrec.knowledge.aspects import AspectVocabulary, tokenize
 from whyrec.retrieval import Embedder, KnowledgeIndex
 from whyrec.schema import Claim, Evidence
 
 SYSTEMS = ("whyrec", "llm-unchecked", "extractive")
 MIN_REFERENCE_WORDS = 5
-# A feature word is in at least this many review sentences of the catalogue (a one-off word is no feature).
-MIN_FEATURE_SENTENCES = 5
-_FEATURE_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
-# A feature word comes after a determiner (or one word after it) in at least this share of its uses.
-NOUN_SHARE = 0.4
-_DETERMINERS = frozenset("the a an this that these those my your his her their our its".split())
 
 
 @dataclass(frozen=True)
@@ -57,45 +49,22 @@ class EvalPair:
 
 
 class FeatureProxy:
-    """The ground-truth feature of a review, without PETER's Sentires aspect extraction (which needs a parser).
-
-    The vocabulary: words of three or more letters, not stopwords, not in VADER's sentiment lexicon (opinion words such
-    as "great" or "love" are not features), found in at least MIN_FEATURE_SENTENCES review sentences of the catalogue,
-    and used as nouns: at least NOUN_SHARE of their occurrences come right after a determiner or one word after it
-    ("the tin", "a nice box", "my brother"), which leaves out verbs such as "bought" without a tagger. A review's
-    feature is its vocabulary word found in the fewest review sentences (the most specific thing it names; ties go
-    alphabetically).
-    """
+    """The ground-truth feature of a review, without PETER's Sentires aspect extraction (which needs a parser): the
+    review's word from the catalogue's aspect vocabulary (see `whyrec.knowledge.aspects`) found in the fewest review
+    sentences (the most specific thing it names; ties go alphabetically)."""
 
     def __init__(self, review_sentences: Sequence[str], opinion_words: Callable[[], dict[str, float]]):
-        sentiment = opinion_words()
-        sentences: Counter[str] = Counter()
-        uses: Counter[str] = Counter()
-        as_noun: Counter[str] = Counter()
-        for sentence in review_sentences:
-            tokens = tokenize(sentence)
-            sentences.update(set(tokens))
-            for i, word in enumerate(tokens):
-                uses[word] += 1
-                as_noun[word] += any(i - gap >= 0 and tokens[i - gap] in _DETERMINERS for gap in (1, 2))
-        self.frequency = {
-            word: n
-            for word, n in sentences.items()
-            if n >= MIN_FEATURE_SENTENCES
-            and _FEATURE_WORD.match(word)
-            and word not in STOPWORDS
-            and word not in sentiment
-            and as_noun[word] >= NOUN_SHARE * uses[word]
-        }
+        self.aspects = AspectVocabulary(review_sentences, opinion_words())
+        self.frequency = self.aspects.frequency
         if not self.frequency:
             raise WhyrecError("the catalogue's reviews name no feature word often enough to evaluate explanations")
 
     @property
     def vocabulary(self) -> list[str]:
-        return sorted(self.frequency)
+        return self.aspects.words
 
     def feature_of(self, text: str) -> str | None:
-        words = {w for w in tokenize(text) if w in self.frequency}
+        words = self.aspects.in_text(text)
         return min(words, key=lambda w: (self.frequency[w], w)) if words else None
 
 

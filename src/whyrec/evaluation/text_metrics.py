@@ -13,7 +13,6 @@ and are imported only when BLEU or ROUGE is asked for.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,18 +20,12 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from whyrec.errors import DependencyMissingError, WhyrecError
-
-_WORD = re.compile(r"\w+")
+from whyrec.knowledge.aspects import tokenize as tokenize  # the tokeniser of the measures below
 
 # NLTK's method1 adds 0.1 to an n-gram order with no match in the whole corpus. It changes nothing whenever every
 # order has at least one match (so scores on a real test set equal PETER's unsmoothed ones) and keeps BLEU-4 of a
 # tiny corpus without a 4-gram match from collapsing to exactly 0 while the unigrams agree.
 _SMOOTHING_EPSILON = 0.1
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased runs of word characters (`\\w+`); punctuation and spaces only separate tokens."""
-    return _WORD.findall(text.lower())
 
 
 def unique_sentence_ratio(generated: Sequence[str]) -> float:

@@ -1,0 +1,58 @@
+"""Aspect words: the things a catalogue's reviews talk about, found without a parser or a tagger.
+
+An aspect word has three or more letters, is not a stopword, is not an opinion word (VADER's sentiment lexicon:
+"great" and "love" are how a reviewer feels, not what about), is found in at least MIN_SENTENCES review sentences, and
+is used as a noun: at least NOUN_SHARE of its uses come right after a determiner or one word after it ("the tin",
+"a nice box", "my brother"), which leaves out verbs such as "bought". English only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from whyrec.knowledge.text import STOPWORDS
+
+MIN_SENTENCES = 5
+NOUN_SHARE = 0.4
+_WORD = re.compile(r"\w+")
+_ASPECT_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
+_DETERMINERS = frozenset("the a an this that these those my your his her their our its".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased runs of word characters (`\\w+`); punctuation and spaces only separate tokens."""
+    return _WORD.findall(text.lower())
+
+
+class AspectVocabulary:
+    """`frequency`: each aspect word with the number of review sentences it is found in, out of `sentences`."""
+
+    def __init__(self, review_sentences: Sequence[str], opinion_words: dict[str, float]):
+        found: Counter[str] = Counter()
+        uses: Counter[str] = Counter()
+        as_noun: Counter[str] = Counter()
+        for sentence in review_sentences:
+            tokens = tokenize(sentence)
+            found.update(set(tokens))
+            for i, word in enumerate(tokens):
+                uses[word] += 1
+                as_noun[word] += any(i - gap >= 0 and tokens[i - gap] in _DETERMINERS for gap in (1, 2))
+        self.sentences = len(review_sentences)
+        self.frequency = {
+            word: n
+            for word, n in found.items()
+            if n >= MIN_SENTENCES
+            and _ASPECT_WORD.match(word)
+            and word not in STOPWORDS
+            and word not in opinion_words
+            and as_noun[word] >= NOUN_SHARE * uses[word]
+        }
+
+    @property
+    def words(self) -> list[str]:
+        return sorted(self.frequency)
+
+    def in_text(self, text: str) -> set[str]:
+        return {w for w in tokenize(text) if w in self.frequency}

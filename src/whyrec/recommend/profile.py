@@ -1,0 +1,70 @@
+"""What a user cares about, from their own reviews: the aspects they write about, how they feel about each, and the
+evidence units that say so (`whyrec profile U`).
+
+Aspects come from the catalogue's aspect vocabulary (`whyrec.knowledge.aspects`). Each of the user's review sentences
+that names an aspect counts one mention of it, with the sentence's VADER compound score as the feeling. Aspects are
+ranked by mentions weighted by how rare the aspect is in the catalogue (mentions · log(sentences / sentences naming
+it)), so "card" in a gift-card catalogue ranks below "tin" when both are mentioned once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from whyrec.knowledge import Store
+from whyrec.knowledge.aspects import AspectVocabulary
+
+MAX_ASPECTS = 8
+
+
+@dataclass(frozen=True)
+class AspectMention:
+    aspect: str
+    mentions: int
+    sentiment: float  # mean VADER compound of the sentences, from -1 to 1
+    weight: float
+    unit_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: str
+    items: int
+    review_sentences: int
+    aspects: list[AspectMention]
+
+
+class AspectProfiler:
+    """`profile(user)`: the user's aspects, from their review sentences (optionally leaving one item out)."""
+
+    def __init__(self, store: Store, opinion_words: dict[str, float], polarity: Callable[[str], float]):
+        self.store = store
+        self.vocabulary = AspectVocabulary(store.unit_texts("review"), opinion_words)
+        self.polarity = polarity
+
+    def profile(self, user_id: str, exclude_item: str | None = None, n: int = MAX_ASPECTS) -> UserProfile:
+        from whyrec.errors import UnknownIdError
+
+        if not self.store.has_user(user_id):
+            raise UnknownIdError(f"unknown user {user_id!r}")
+        units = self.store.units_by_rowid(self.store.user_rowids(user_id, "review", exclude_item=exclude_item))
+        mentions: dict[str, list[tuple[str, float]]] = {}
+        for unit in sorted(units.values(), key=lambda u: u.id):
+            feeling = self.polarity(unit.text)
+            for aspect in self.vocabulary.in_text(unit.text):
+                mentions.setdefault(aspect, []).append((unit.id, feeling))
+        total = max(1, self.vocabulary.sentences)
+        aspects = [
+            AspectMention(
+                aspect=aspect,
+                mentions=len(found),
+                sentiment=round(sum(f for _, f in found) / len(found), 3),
+                weight=round(len(found) * math.log(total / self.vocabulary.frequency[aspect]), 3),
+                unit_ids=[unit_id for unit_id, _ in found],
+            )
+            for aspect, found in mentions.items()
+        ]
+        aspects.sort(key=lambda a: (-a.weight, a.aspect))
+        return UserProfile(user_id, len(self.store.user_items(user_id)), len(units), aspects[:n])
