@@ -279,6 +279,67 @@ def recommend(
 
 @app.command()
 @user_errors
+def ask(
+    request: Annotated[str, typer.Argument(help='What you are looking for, e.g. "a coffee gift card under $30".')],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Rank by this user's taste too; needed to explain.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=50, help="How many items.")] = 5,
+    explain_them: Annotated[
+        bool, typer.Option("--explain", help="Explain each pick to --user with a checked, cited reason.")
+    ] = False,
+    reader: Annotated[
+        str | None, typer.Option(help="llm (the model reads the request, checked) or rules. Default: llm.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    index_dir: IndexOption = None,
+    model: ModelOption = None,
+    composer: ComposerOption = None,
+    gpu_layers: GpuLayersOption = None,
+) -> None:
+    """Items for a request in plain words: its price, brand and feature constraints checked against the specs."""
+    import json
+    from dataclasses import asdict
+
+    from whyrec.factory import make_llm, make_shopper
+    from whyrec.recommend.request import read_rules, read_with_model
+    from whyrec.render import render_answer, render_explanation
+
+    settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
+    reader = reader or ("llm" if settings.composer == "llm" else "rules")
+    if reader not in ("llm", "rules"):
+        raise WhyrecError(f"--reader must be llm or rules, not {reader!r}")
+    if explain_them and user is None:
+        raise WhyrecError("--explain needs --user: a reason says why an item suits someone")
+    llm = make_llm(settings) if "llm" in (reader, settings.composer) else None
+    shopper, explainer = make_shopper(settings, llm, explain=explain_them)
+    if user is not None and not shopper.index.store.has_user(user):
+        raise WhyrecError(f"unknown user {user!r}")
+    brands = shopper.index.store.brands()
+    wanted = (
+        read_with_model(llm, request, brands) if llm is not None and reader == "llm" else read_rules(request, brands)
+    )
+    answer = shopper.ask(wanted, k=k, user_id=user)
+    explanations = (
+        [explainer.explain(user, pick.item_id, question=wanted.need) for pick in answer.picks]
+        if explainer is not None and user is not None
+        else []
+    )
+    if as_json:
+        payload = asdict(answer)
+        payload["request"] = wanted.model_dump(mode="json")
+        payload["explanations"] = [e.model_dump(mode="json") for e in explanations]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    out.print(render_answer(answer))
+    titles = {pick.item_id: pick.title for pick in answer.picks}
+    for explanation in explanations:
+        out.print()
+        out.print(render_explanation(explanation, titles[explanation.item_id]))
+
+
+@app.command()
+@user_errors
 def profile(
     user: Annotated[str, typer.Argument(help="User id.")],
     index_dir: IndexOption = None,

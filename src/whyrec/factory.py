@@ -19,6 +19,7 @@ from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
 from whyrec.recommend import BaselineRecommender
+from whyrec.recommend.ask import Shopper
 from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import (
     Embedder,
@@ -116,6 +117,15 @@ def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedde
 def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
     """The baseline recommender over the configured index (or one already open, such as an explainer's)."""
     return BaselineRecommender(index or open_knowledge(settings, make_embedder(settings)), alpha=settings.rec_alpha)
+
+
+def make_shopper(settings: Settings, llm: LLM | None = None, explain: bool = False) -> tuple[Shopper, Explainer | None]:
+    """`whyrec ask`: the shopper over the configured index (with the recommender, for a user's taste) and, with
+    `explain`, the explain pipeline on the same index and model."""
+    embedder = make_embedder(settings)
+    explainer = make_explainer(settings, llm, embedder) if explain else None
+    index = explainer.index if explainer is not None else open_knowledge(settings, embedder)
+    return Shopper(index, embedder, BaselineRecommender(index, alpha=settings.rec_alpha)), explainer
 
 
 def make_profiler(settings: Settings) -> AspectProfiler:

@@ -13,6 +13,7 @@ from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation
 
 if TYPE_CHECKING:
     from whyrec.recommend import Recommendation
+    from whyrec.recommend.ask import Answer
 
 SPEAKER_LABEL = {"seller": "seller", "reviewer": "another reviewer", "user": "your history"}
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "abstained": "red"}
@@ -180,3 +181,36 @@ def render_recommendations(
     if not picks:
         return Group(Text.from_markup(header), Text("The user already has every item of the catalogue."))
     return Group(Text.from_markup(header), grid)
+
+
+def render_answer(answer: Answer) -> Group:
+    """`whyrec ask`: how the request was read, then the picks (or, with none, the closest items and what they miss)."""
+    from rich.table import Table
+
+    request = answer.request
+    reader = "the model" if request.reader == "llm" else "rules"
+    lines: list[Any] = [
+        Text.from_markup(
+            f"[bold]Looking for[/bold] {escape(request.need)} · {escape(request.describe())} (read by {reader})"
+        )
+    ]
+    if request.note:
+        lines.append(Text(f"note: {request.note}", style="dim"))
+    shown = answer.picks or answer.closest
+    if not answer.picks:
+        lines.append(
+            Text(
+                f"No item meets every constraint ({answer.candidates} candidates checked). Closest:",
+                style="yellow",
+            )
+        )
+    grid = Table(
+        "#", "item", "price", "match", "score", "best matching evidence" if answer.picks else "misses", box=None
+    )
+    for n, pick in enumerate(shown, start=1):
+        detail = ", ".join(pick.matched_units[:1]) if answer.picks else "; ".join(pick.broken)
+        price = "–" if pick.price is None else f"${pick.price:,.2f}"
+        grid.add_row(str(n), f"{pick.title} ({pick.item_id})", price, f"{pick.match:.3f}", f"{pick.score:.3f}", detail)
+    if shown:
+        lines.append(grid)
+    return Group(*lines)

@@ -256,3 +256,8 @@ class Store:
         """(rowid, user_id) of the item's own units (specs, description, reviews; not history)."""
         rows = self._db.execute("SELECT rowid, user_id FROM units WHERE item_id = ? AND kind != 'history'", (item_id,))
         return [(row[0], row[1]) for row in rows]
+
+    def brands(self) -> list[str]:
+        """Every brand of the catalogue, as spelled there."""
+        rows = self._db.execute("SELECT DISTINCT brand FROM products WHERE brand IS NOT NULL ORDER BY brand")
+        return [row[0] for row in rows]
