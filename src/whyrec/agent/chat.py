@@ -25,6 +25,7 @@ from whyrec.knowledge.text import content_words
 from whyrec.schema import ChatAnswer, ChatIntent, Evidence, Explanation, Preferences, SpecPair
 
 MAX_MESSAGES = 20  # kept in a session's history: ten exchanges
+KEPT_TURNS = 20  # turns whose explanations a session keeps, for feedback on them
 COMPLAINT_RATING = 3.0  # a review at or below this many stars counts as a complaint
 COMPLAINT_POLARITY = -0.05  # VADER compound at or below this marks a complaining sentence in a kinder review
 COMPARED_FIELDS = ("title", "price", "brand", "category")
@@ -50,6 +51,11 @@ class ChatSession:
     asked: tuple[str, Reading] | None = None  # the last question about the item, asked again after feedback
     compared: str | None = None  # the last item compared with, for "and compared with that one?"
     shown: set[str] = field(default_factory=set)  # evidence ids cited about the current item
+    explained: dict[int, list[Explanation]] = field(default_factory=dict)  # the last turns' reasons, for feedback
+
+    def explanation_at(self, turn: int, item_id: str) -> Explanation | None:
+        """The reason about `item_id` given at `turn`, if that turn is still kept (the last KEPT_TURNS)."""
+        return next((e for e in self.explained.get(turn, []) if e.item_id == item_id), None)
 
     def transcript(self) -> list[dict[str, str]]:
         return [{"role": "user" if m.type == "human" else "assistant", "text": str(m.content)} for m in self.history]
@@ -109,6 +115,9 @@ class Chat:
         if answer.explanations:
             session.last = answer
             session.shown.update(_cited(answer.explanations[:1]))
+            session.explained[session.turns] = list(answer.explanations)
+            for old_turn in [t for t in session.explained if t <= session.turns - KEPT_TURNS]:
+                del session.explained[old_turn]
         session.history = trim_messages(
             [*session.history, HumanMessage(message), AIMessage(answer.text)],
             max_tokens=self.max_messages,

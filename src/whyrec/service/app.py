@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
 
 from whyrec import __version__
-from whyrec.agent.chat import Chat, ChatSession
+from whyrec.agent.chat import KEPT_TURNS, Chat, ChatSession
 from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
 from whyrec.auditing import Auditor, AuditRequest
@@ -335,13 +335,22 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         that session's preferences, used from its next answer on."""
         with service.lock:
             service.explainer.retriever.check_pair(body.user_id, body.item_id)
-            preferences = None
+            preferences = explanation = None
             if body.session_id is not None:
                 session = service.sessions.get(body.session_id)
+                if body.turn is not None:  # the reason as whyrec gave it, not the client's copy
+                    explanation = session.explanation_at(body.turn, body.item_id)
+                    if explanation is None:
+                        raise UnknownIdError(
+                            f"turn {body.turn} of session {body.session_id} explained no item {body.item_id!r} "
+                            f"(the last {KEPT_TURNS} turns are kept)"
+                        )
                 if body.text:
                     service.chat.note(session, body.text)
                 preferences = session.preferences
-            return FeedbackReceipt(id=service.feedback.add(body), preferences=preferences)
+            elif body.turn is not None:
+                raise WhyrecError("turn goes with session_id")
+            return FeedbackReceipt(id=service.feedback.add(body, explanation), preferences=preferences)
 
     @app.get("/v1/users", tags=["catalogue"], dependencies=guarded)
     def users(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> UserList:

@@ -372,6 +372,7 @@ function renderFeedback(answer) {
         user_id: answer.user_id,
         item_id: answer.item_id,
         session_id: answer.session_id,
+        turn: answer.turn,
         rating,
         reason: answer.text,
       });
