@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import DEMO_PAIRS
 from whyrec.agent.draft import place_claims
 from whyrec.agent.llm_composer import parse_answer
@@ -11,8 +13,9 @@ from whyrec.retrieval import PairRetriever
 from whyrec.schema import Evidence
 
 
-def test_the_worked_example_answer_passes_the_checker() -> None:
-    prompt = load_prompt()
+@pytest.mark.parametrize("version", ["explain-v1", "explain-v2"])
+def test_the_worked_example_answer_passes_the_checker(version: str) -> None:
+    prompt = load_prompt(version)
     evidence = list(prompt.example.evidence)
     claims = parse_answer(prompt.example.answer, handles_for(evidence))
     _, placed = place_claims(claims)

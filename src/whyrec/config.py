@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     composer: Literal["llm", "extractive"] = Field(default="llm", description="Who writes the reason.")
     model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
     prompt: str = Field(default="explain-v1", description="Prompt version (a file in whyrec/prompts).")
+    prompt_variants: str = Field(
+        default="",
+        description="Prompt versions to A/B by user, comma-separated (explain-v1,explain-v2); empty: `prompt` only.",
+    )
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
     thresholds: Path | None = Field(
         default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v1.toml)."
@@ -75,6 +79,11 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=120, ge=0, description="Requests per minute per client address; 0 for none.")
     max_sessions: int = Field(default=1000, ge=1, description="Chat sessions kept; the least recently used go.")
     session_ttl: int = Field(default=3600, ge=60, description="Seconds an idle chat session is kept.")
+
+    @property
+    def prompt_versions(self) -> list[str]:
+        """The prompt versions in use: the A/B variants if set, else the one prompt."""
+        return [v.strip() for v in self.prompt_variants.split(",") if v.strip()] or [self.prompt]
 
     @property
     def feedback_db(self) -> Path:

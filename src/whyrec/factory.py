@@ -97,9 +97,9 @@ def make_llm(settings: Settings) -> LlamaCppLLM:
 def make_composer(settings: Settings, llm: LLM | None = None) -> Composer:
     if settings.composer == "extractive":
         return ExtractiveComposer()
-    prompt = load_prompt(settings.prompt)
+    prompts = [load_prompt(version) for version in settings.prompt_versions]
     return LLMComposer(
-        llm or make_llm(settings), prompt, max_tokens=settings.max_tokens, max_claims=settings.max_claims
+        llm or make_llm(settings), prompts, max_tokens=settings.max_tokens, max_claims=settings.max_claims
     )
 
 

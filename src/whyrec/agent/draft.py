@@ -27,6 +27,7 @@ class Usage(BaseModel):
     seconds: float = 0.0
     trimmed: int = 0
     unparsed: int = Field(default=0, description="Calls whose output was not the JSON the schema asks for.")
+    prompt_version: str | None = Field(default=None, description="The prompt version the calls used (A/B).")
 
     def add(self, generation: Generation, parsed: bool = True) -> Usage:
         return Usage(
@@ -36,6 +37,7 @@ class Usage(BaseModel):
             seconds=self.seconds + generation.seconds,
             trimmed=self.trimmed,
             unparsed=self.unparsed + (not parsed),
+            prompt_version=self.prompt_version,
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -46,6 +48,7 @@ class Usage(BaseModel):
             seconds=self.seconds + other.seconds,
             trimmed=max(self.trimmed, other.trimmed),
             unparsed=self.unparsed + other.unparsed,
+            prompt_version=self.prompt_version or other.prompt_version,
         )
 
 
@@ -64,6 +67,7 @@ class DraftRequest(BaseModel):
     evidence: list[Evidence]
     profile: list[str] = Field(default_factory=list)
     question: str | None = None
+    user_id: str | None = Field(default=None, description="Whom the reason is for: picks the prompt in an A/B test.")
 
 
 class Composer(Protocol):

@@ -197,7 +197,7 @@ class Explainer:
         profile = self.profiles.aspects(user_id, exclude_item=item_id)
         if filters is not None:
             profile = profile_with(profile, filters.preferences)
-        request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question)
+        request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question, user_id=user_id)
         clock.lap("retrieve")
         progress("generate")
 

@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
-from whyrec.errors import ModelError
+from whyrec.errors import ModelError, WhyrecError
 from whyrec.llm.base import LLM, ChatMessage
-from whyrec.prompts import ExplainPrompt, handles_for
+from whyrec.prompts import ExplainPrompt, handles_for, variant_for
 from whyrec.schema import ClaimVerdict, Evidence, ModelRun
 
 MAX_CLAIMS = 3
@@ -82,9 +82,19 @@ def parse_answer(text: str, handles: dict[str, str]) -> list[DraftClaim]:
 class LLMComposer:
     """Composer backed by an LLM: `compose` drafts, `repair` rewrites the claims the checker rejected."""
 
-    def __init__(self, llm: LLM, prompt: ExplainPrompt, max_tokens: int = 256, max_claims: int = MAX_CLAIMS):
+    def __init__(
+        self,
+        llm: LLM,
+        prompt: ExplainPrompt | Sequence[ExplainPrompt],
+        max_tokens: int = 256,
+        max_claims: int = MAX_CLAIMS,
+    ):
+        """`prompt`: one prompt version, or several to A/B: each user gets one of them, always the same."""
         self.llm = llm
-        self.prompt = prompt
+        self.prompts = {p.version: p for p in ([prompt] if isinstance(prompt, ExplainPrompt) else prompt)}
+        if not self.prompts:
+            raise WhyrecError("the LLM composer needs at least one prompt version")
+        self.prompt = next(iter(self.prompts.values()))  # the first: used when there is no user to assign
         self.max_tokens = max_tokens
         self.max_claims = max_claims
         self.name = f"llm:{llm.name}"
@@ -94,7 +104,7 @@ class LLMComposer:
         return ModelRun(
             name=self.llm.name,
             sha256=self.llm.sha256,
-            prompt_version=self.prompt.version,
+            prompt_version=usage.prompt_version or self.prompt.version,
             settings=self.llm.settings(),
             calls=usage.calls,
             unparsed=usage.unparsed,
@@ -103,12 +113,17 @@ class LLMComposer:
             seconds=round(usage.seconds, 3),
         )
 
+    def prompt_for(self, user_id: str | None) -> ExplainPrompt:
+        """The prompt version this user gets (see `variant_for`)."""
+        return self.prompts[variant_for(user_id, list(self.prompts))]
+
     def fit(self, request: DraftRequest) -> tuple[list[ChatMessage], list[Evidence]]:
         """The messages for this request, with the lowest-ranked evidence left out until they fit the context."""
         evidence = sorted(request.evidence, key=lambda e: e.rank)
         budget = self.llm.n_ctx - self.max_tokens
+        prompt = self.prompt_for(request.user_id)
         while True:
-            messages = self.prompt.messages(request.product.title, request.profile, request.question, evidence)
+            messages = prompt.messages(request.product.title, request.profile, request.question, evidence)
             if self.llm.count_tokens(messages) <= budget:
                 return messages, evidence
             if not evidence:
@@ -120,15 +135,19 @@ class LLMComposer:
 
     def compose(self, request: DraftRequest) -> Draft:
         messages, evidence = self.fit(request)
-        return self._generate(messages, handles_for(evidence), Usage(trimmed=len(request.evidence) - len(evidence)))
+        usage = Usage(
+            trimmed=len(request.evidence) - len(evidence), prompt_version=self.prompt_for(request.user_id).version
+        )
+        return self._generate(messages, handles_for(evidence), usage)
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
         """Ask once more, showing the model its answer and why each rejected claim failed."""
         if not draft.messages:
             return Draft(claims=[])
         lines = [f'- "{v.claim.text}": {v.detail} ({v.label})' for v in rejected]
-        messages = self.prompt.repair_messages(draft.messages[:-1], draft.messages[-1]["content"], lines)
-        return self._generate(messages, draft.handles, Usage(), max_claims=len(rejected))
+        prompt = self.prompt_for(request.user_id)  # the draft's own version: the re-ask continues its conversation
+        messages = prompt.repair_messages(draft.messages[:-1], draft.messages[-1]["content"], lines)
+        return self._generate(messages, draft.handles, Usage(prompt_version=prompt.version), max_claims=len(rejected))
 
     def _generate(
         self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int | None = None

@@ -8,6 +8,7 @@ review can neither start a line of its own nor pose as another evidence item or 
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,3 +118,13 @@ def load_prompt(version: str = DEFAULT_PROMPT) -> ExplainPrompt:
         repair=data["repair"],
         example=Example(example["item"], example["profile"], evidence, example["answer"]),
     )
+
+
+def variant_for(user_id: str | None, versions: Sequence[str]) -> str:
+    """The prompt version a user gets in an A/B test: the same one every time (sha256 of the user id, modulo the
+    number of versions), independent of the order requests come in. No user (or one version): the first."""
+    if not versions:
+        raise WhyrecError("no prompt version to choose from")
+    if user_id is None or len(versions) == 1:
+        return versions[0]
+    return versions[int.from_bytes(hashlib.sha256(user_id.encode("utf-8")).digest()[:8], "big") % len(versions)]
