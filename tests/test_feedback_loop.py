@@ -142,3 +142,41 @@ def test_cli_feedback_add_stats_and_export(
 def test_cli_feedback_add_bad_input_exits_2_with_one_line(demo_index_dir: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["feedback", "add", *args, "--index", str(demo_index_dir)])
     assert result.exit_code == 2 and message in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_feedback_text_updates_preferences_and_the_latest_word_wins() -> None:
+    from whyrec.agent.preferences import from_feedback
+    from whyrec.schema import Preferences
+
+    avoid = from_feedback(Preferences(), "I don't care about price")
+    assert avoid is not None and avoid.avoid == ["price"] and avoid.focus == []
+    again = from_feedback(avoid, "actually I care about price")  # contradicts the first: it replaces it
+    assert again is not None and again.focus == ["price"] and again.avoid == []
+    assert from_feedback(avoid, "thanks, that was nice") is None
+
+
+def test_cli_feedback_text_is_kept_and_used_by_explain_and_profile(demo_index_dir: Path) -> None:
+    index = ["--index", str(demo_index_dir)]
+    said = runner.invoke(
+        app, ["feedback", "add", "--user", USER, "--item", ITEM, "--text", "I don't care about price", *index]
+    )
+    assert said.exit_code == 0, said.stderr
+    assert f"Preferences of {USER} now: does not care about price" in said.stdout
+    args = ["explain", "--user", USER, "--item", ITEM, "--composer", "extractive", *index]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0 and "stored preferences: does not care about price" in shown.stdout
+    record = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert all(e["field"] != "price" and "$" not in e["text"] for e in record["evidence"])
+    profile = runner.invoke(app, ["profile", USER, *index])
+    assert "Told us: does not care about price" in profile.stdout
+
+
+def test_api_feedback_text_is_kept_for_the_users_next_session(client: TestClient, service: Service) -> None:
+    sent = client.post("/v1/feedback", json={"user_id": USER, "item_id": ITEM, "text": "I don't care about price"})
+    assert sent.status_code == 201
+    assert service.feedback.preferences(USER).avoid == ["price"]
+    answer = client.post("/v1/chat", json={"user_id": USER, "item_id": ITEM, "message": "why?"}).json()
+    session = client.get(f"/v1/sessions/{answer['session_id']}").json()
+    assert session["preferences"]["avoid"] == ["price"]
+    cited = {c for e in answer["explanations"] for claim in e["claims"] for c in claim["cites"]}
+    assert not any(c.endswith(":spec:price") for c in cited)

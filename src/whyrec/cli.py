@@ -117,17 +117,24 @@ def explain(
     gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Explain why ITEM suits USER, citing evidence for every sentence."""
-    from whyrec.factory import make_explainer
+    from whyrec.agent.explain import EvidenceFilters
+    from whyrec.agent.preferences import describe_preferences
+    from whyrec.factory import make_explainer, stored_preferences
     from whyrec.render import render_explanation
+    from whyrec.schema import Preferences
 
     settings = _settings(index=index_dir, k=k, model=model, composer=composer, gpu_layers=gpu_layers)
     explainer = make_explainer(settings)
-    explanation = explainer.explain(user, item, question=question, k=k)
+    preferences = stored_preferences(settings, user)
+    filters = EvidenceFilters(preferences) if preferences != Preferences() else None
+    explanation = explainer.explain(user, item, question=question, k=k, filters=filters)
     if as_json:
         sys.stdout.write(explanation.model_dump_json(indent=2) + "\n")
         return
     product = explainer.index.store.product(item)
     out.print(render_explanation(explanation, product.title if product else item))
+    if filters is not None:
+        out.print(f"[dim]with {user}'s stored preferences: {describe_preferences(preferences)}[/dim]")
 
 
 @app.command()
@@ -226,12 +233,13 @@ def chat(
     gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Chat about why ITEM was recommended to USER. Type /help for the commands."""
-    from whyrec.factory import make_chat
+    from whyrec.factory import make_chat, stored_preferences
     from whyrec.repl import run_repl
 
     settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
     conversation = make_chat(settings)
     session = conversation.start(user, item)
+    session.preferences = stored_preferences(settings, user)
     run_repl(conversation, session, out)
 
 
@@ -351,16 +359,23 @@ def profile(
 
     from rich.table import Table
 
-    from whyrec.factory import make_profiler
+    from whyrec.agent.preferences import describe_preferences
+    from whyrec.factory import make_profiler, stored_preferences
+    from whyrec.schema import Preferences
 
-    found = make_profiler(_settings(index=index_dir)).profile(user)
+    settings = _settings(index=index_dir)
+    found = make_profiler(settings).profile(user)
+    preferences = stored_preferences(settings, user)
     if as_json:
-        sys.stdout.write(json.dumps(asdict(found), indent=2) + "\n")
+        payload = {**asdict(found), "preferences": preferences.model_dump()}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     out.print(
         f"[bold]User {found.user_id}[/bold]: {found.items} items in the history, "
         f"{found.review_sentences} review sentences"
     )
+    if preferences != Preferences():
+        out.print(f"Told us: {describe_preferences(preferences)}")
     if not found.aspects:
         out.print("No aspect found in their reviews: explanations for this user rest on the items' own evidence.")
         return
@@ -562,6 +577,7 @@ def feedback_add(
     """Store a thumb and/or text about a reason in $WHYREC_HOME/feedback.sqlite."""
     from pydantic import ValidationError
 
+    from whyrec.agent.preferences import describe_preferences, from_feedback
     from whyrec.factory import make_embedder, open_knowledge
     from whyrec.feedback import Feedback, FeedbackStore
     from whyrec.schema import Explanation
@@ -597,6 +613,9 @@ def feedback_add(
     number = store.add(feedback, explanation)
     linked = f", linked to its {explanation.manifest.composer} reason" if explanation is not None else ""
     out.print(f"Feedback #{number} stored in {settings.feedback_db}{linked}", soft_wrap=True)
+    if text and (preferences := from_feedback(store.preferences(user), text)) is not None:
+        store.set_preferences(user, preferences)
+        out.print(f"Preferences of {user} now: {describe_preferences(preferences)}", soft_wrap=True)
 
 
 @feedback_app.command("stats")

@@ -31,6 +31,7 @@ from whyrec.retrieval import (
     open_index,
 )
 from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
+from whyrec.schema import Preferences
 
 if TYPE_CHECKING:
     from whyrec.service.app import Service
@@ -126,6 +127,15 @@ def make_shopper(settings: Settings, llm: LLM | None = None, explain: bool = Fal
     explainer = make_explainer(settings, llm, embedder) if explain else None
     index = explainer.index if explainer is not None else open_knowledge(settings, embedder)
     return Shopper(index, embedder, BaselineRecommender(index, alpha=settings.rec_alpha)), explainer
+
+
+def stored_preferences(settings: Settings, user_id: str) -> Preferences:
+    """What the user told whyrec in feedback before (none if there is no feedback store yet)."""
+    if not settings.feedback_db.exists():
+        return Preferences()
+    from whyrec.feedback import FeedbackStore
+
+    return FeedbackStore(settings.feedback_db).preferences(user_id)
 
 
 def make_profiler(settings: Settings) -> AspectProfiler:

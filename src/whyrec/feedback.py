@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from whyrec.errors import WhyrecError
-from whyrec.schema import Explanation
+from whyrec.schema import Explanation, Preferences
 
 MAX_FEEDBACK_CHARS = 2000
 
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating TEXT, text TEXT, reason TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id);
+CREATE TABLE IF NOT EXISTS preferences (user_id TEXT PRIMARY KEY, updated REAL NOT NULL, preferences TEXT NOT NULL);
 """
 # Columns added after the first release: a store made before them gains them when it is opened.
 ADDED_COLUMNS = {"prompt_version": "TEXT", "explanation": "TEXT"}
@@ -133,6 +134,20 @@ class FeedbackStore:
                 "SELECT id, explanation FROM feedback WHERE rating = 'up' AND explanation IS NOT NULL ORDER BY id"
             ).fetchall()
         return [(int(row[0]), Explanation.model_validate_json(row[1])) for row in rows]
+
+    def preferences(self, user_id: str) -> Preferences:
+        """What the user told whyrec in feedback text ("I don't care about price"), kept across sessions."""
+        with self._lock:
+            row = self._db.execute("SELECT preferences FROM preferences WHERE user_id = ?", (user_id,)).fetchone()
+        return Preferences.model_validate_json(row[0]) if row else Preferences()
+
+    def set_preferences(self, user_id: str, preferences: Preferences) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO preferences (user_id, updated, preferences) VALUES (?, ?, ?) ON CONFLICT (user_id) "
+                "DO UPDATE SET updated = excluded.updated, preferences = excluded.preferences",
+                (user_id, time.time(), preferences.model_dump_json()),
+            )
 
     def count(self) -> int:
         with self._lock:

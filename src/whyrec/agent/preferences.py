@@ -83,3 +83,25 @@ def updated(
         avoid=list(dict.fromkeys([*kept_avoid, *avoid]))[-MAX_ASPECTS:],
         excluded=list(dict.fromkeys([*preferences.excluded, *exclude])),
     )
+
+
+def from_feedback(preferences: Preferences, text: str) -> Preferences | None:
+    """`preferences` updated by feedback text ("I don't care about price", "I care about design"); None if the text
+    says nothing about aspects. Later words win over earlier ones."""
+    from whyrec.agent.intents import MAX_MESSAGE_CHARS, read_message
+
+    reading = read_message(" ".join(text.split())[:MAX_MESSAGE_CHARS])
+    if reading.intent != "feedback" or not (reading.focus or reading.avoid):
+        return None
+    return updated(preferences, focus=reading.focus, avoid=reading.avoid)
+
+
+def describe_preferences(preferences: Preferences) -> str:
+    parts = []
+    if preferences.focus:
+        parts.append("cares about " + ", ".join(preferences.focus))
+    if preferences.avoid:
+        parts.append("does not care about " + ", ".join(preferences.avoid))
+    if preferences.excluded:
+        parts.append(f"{len(preferences.excluded)} evidence units marked not relevant")
+    return "; ".join(parts) or "nothing yet"

@@ -30,6 +30,7 @@ from whyrec import __version__
 from whyrec.agent.chat import KEPT_TURNS, Chat, ChatSession
 from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
+from whyrec.agent.preferences import from_feedback
 from whyrec.auditing import Auditor, AuditRequest
 from whyrec.errors import ModelError, UnknownIdError, WhyrecError
 from whyrec.feedback import Feedback, FeedbackStore
@@ -266,6 +267,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         """The body's session (moved to its item_id if it names another), or a new one; call under the lock."""
         if body.session_id is None:
             session = service.chat.start(*body.pair())
+            session.preferences = service.feedback.preferences(session.user_id)  # what they said before
             service.sessions.add(session)
             return session
         session = service.sessions.get(body.session_id)
@@ -350,6 +352,8 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
                 preferences = session.preferences
             elif body.turn is not None:
                 raise WhyrecError("turn goes with session_id")
+            if body.text and (kept := from_feedback(service.feedback.preferences(body.user_id), body.text)):
+                service.feedback.set_preferences(body.user_id, kept)  # for the user's next sessions too
             return FeedbackReceipt(id=service.feedback.add(body, explanation), preferences=preferences)
 
     @app.get("/v1/users", tags=["catalogue"], dependencies=guarded)
