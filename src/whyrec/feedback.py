@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from whyrec.errors import WhyrecError
 from whyrec.schema import Explanation, Preferences
@@ -38,7 +38,15 @@ Z_95 = 1.959963984540054
 class Feedback(BaseModel):
     """What a user thought of a reason: a thumb, free text, or both."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A turn is a turn of a session: with `turn` there must be a session_id that is a string (not null). The schema says
+    # so (dependentSchemas), and so does the validator below.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "dependentSchemas": {"turn": {"required": ["session_id"], "properties": {"session_id": {"type": "string"}}}}
+        },
+    )
 
     user_id: str = Field(min_length=1, max_length=200)
     item_id: str = Field(min_length=1, max_length=200)
@@ -49,6 +57,12 @@ class Feedback(BaseModel):
     turn: int | None = Field(
         default=None, ge=1, description="The chat turn the feedback is about (with session_id): links the reason."
     )
+
+    @model_validator(mode="after")
+    def _turn_of_a_session(self) -> Feedback:
+        if self.turn is not None and self.session_id is None:
+            raise ValueError("turn goes with session_id")
+        return self
 
 
 @dataclass(frozen=True)

@@ -350,8 +350,6 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
                 if body.text:
                     service.chat.note(session, body.text)
                 preferences = session.preferences
-            elif body.turn is not None:
-                raise WhyrecError("turn goes with session_id")
             if body.text and (kept := from_feedback(service.feedback.preferences(body.user_id), body.text)):
                 service.feedback.set_preferences(body.user_id, kept)  # for the user's next sessions too
             return FeedbackReceipt(id=service.feedback.add(body, explanation), preferences=preferences)
