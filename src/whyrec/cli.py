@@ -32,6 +32,9 @@ R = TypeVar("R")
 IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (default: the demo index).")]
 ModelOption = Annotated[str | None, typer.Option(help="Model name (see `whyrec models`) or path to a .gguf file.")]
 ComposerOption = Annotated[str | None, typer.Option(help="llm (default) or extractive (no model).")]
+AlphaOption = Annotated[
+    float | None, typer.Option(min=0.0, max=1.0, help="Recommender blend: 1 collaborative only, 0 content only (0.5).")
+]
 GpuLayersOption = Annotated[
     int | None, typer.Option(help="Layers to offload to a GPU build of llama.cpp; -1 for all.", min=-1)
 ]
@@ -251,9 +254,7 @@ def recommend(
     explain_them: Annotated[
         bool, typer.Option("--explain", help="Explain each pick with a checked, cited reason.")
     ] = False,
-    alpha: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="Blend: 1 collaborative only, 0 content only (0.5).")
-    ] = None,
+    alpha: AlphaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list (and explanations) as JSON.")] = False,
     index_dir: IndexOption = None,
     model: ModelOption = None,
@@ -503,9 +504,7 @@ def eval_explain(
 @user_errors
 def eval_recommend(
     index_dir: IndexOption = None,
-    alpha: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="Blend: 1 collaborative only, 0 content only (0.5).")
-    ] = None,
+    alpha: AlphaOption = None,
 ) -> None:
     """Leave-one-out HR@5/10 and NDCG@5/10 of the recommender beside collaborative-only, content-only and
     popularity rankings, each user's latest interaction held out."""
