@@ -55,8 +55,7 @@ class FeatureProxy:
 
     def __init__(self, review_sentences: Sequence[str], opinion_words: Callable[[], dict[str, float]]):
         self.aspects = AspectVocabulary(review_sentences, opinion_words())
-        self.frequency = self.aspects.frequency
-        if not self.frequency:
+        if not self.aspects.frequency:
             raise WhyrecError("the catalogue's reviews name no feature word often enough to evaluate explanations")
 
     @property
@@ -65,7 +64,7 @@ class FeatureProxy:
 
     def feature_of(self, text: str) -> str | None:
         words = self.aspects.in_text(text)
-        return min(words, key=lambda w: (self.frequency[w], w)) if words else None
+        return min(words, key=lambda w: (self.aspects.frequency[w], w)) if words else None
 
 
 def sample_pairs(store: Store, features: FeatureProxy, n: int, seed: int) -> list[EvalPair]:

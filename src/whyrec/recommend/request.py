@@ -83,17 +83,9 @@ def read_rules(text: str, brands: Sequence[str]) -> ShoppingRequest:
                 low, high = min(values), max(values)
                 spans.append(match.span())
     if high is None:
-        for pattern in (_UPPER, _OR_LESS):
-            if bound := pattern.search(text):
-                high = _amount(bound)[0]
-                spans.append(bound.span())
-                break
+        high = _bound(text, (_UPPER, _OR_LESS), spans)
     if low is None:
-        for pattern in (_LOWER, _OR_MORE):
-            if bound := pattern.search(text):
-                low = _amount(bound)[0]
-                spans.append(bound.span())
-                break
+        low = _bound(text, (_LOWER, _OR_MORE), spans)
     named = []
     for brand in sorted(set(brands), key=lambda b: (-len(b), b)):
         if found := re.search(rf"(?<!\w){re.escape(brand)}(?!\w)", text, re.I):
@@ -110,6 +102,15 @@ def read_rules(text: str, brands: Sequence[str]) -> ShoppingRequest:
     return ShoppingRequest(
         text=text, need=_need(text, spans), min_price=low, max_price=high, brands=named, must_have=must_have
     )
+
+
+def _bound(text: str, patterns: Sequence[re.Pattern[str]], spans: list[tuple[int, int]]) -> float | None:
+    """The amount of the first pattern found in `text` (its span added to `spans`), or None."""
+    for pattern in patterns:
+        if found := pattern.search(text):
+            spans.append(found.span())
+            return _amount(found)[0]
+    return None
 
 
 def _checked(text: str) -> str:
