@@ -138,12 +138,19 @@ def test_cli_ask_lists_and_explains_checked_picks(demo_index_dir: Path) -> None:
     assert len(answer["explanations"]) == len(answer["picks"]) == 2
     for explanation in answer["explanations"]:
         assert all(v["label"] == "supported" for v in explanation["verdicts"])
+    # no --user: explained to any shopper, from the items' evidence alone
+    code, out, err = run(
+        "ask", "a coffee card under $30", "-k", "1", "--explain", "--reader", "rules", "--composer", "extractive",
+        "--json", *index,
+    )  # fmt: skip
+    assert code == 0, err
+    (explanation,) = json.loads(out)["explanations"]
+    assert explanation["user_id"] is None and all(e["kind"] != "history" for e in explanation["evidence"])
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["a card", "--explain"], "--explain needs --user"),
         (["a card", "--user", "nobody"], "unknown user 'nobody'"),
         (["a card", "--reader", "magic"], "--reader must be llm or rules"),
         (["   "], "the request is empty"),

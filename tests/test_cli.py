@@ -36,6 +36,13 @@ def test_explain_prints_reason_with_markers_and_cited_evidence(demo_index_dir: P
     assert "checked: " in out
 
 
+def test_explain_without_a_user_explains_to_a_new_shopper(demo_index_dir: Path) -> None:
+    item = DEMO_PAIRS[0][1]
+    code, out, err = run("explain", "--item", item, "--composer", "extractive", "--index", str(demo_index_dir))
+    assert code == 0, err
+    assert "for a new shopper?" in out and "(you)" not in out
+
+
 def test_explain_json_is_an_explanation_record(demo_index_dir: Path) -> None:
     user, item = DEMO_PAIRS[0]
     code, out, _ = run("explain", "--user", user, "--item", item, "--index", str(demo_index_dir), "--json", "--k", "6")

@@ -200,10 +200,34 @@ def test_the_prompt_carries_the_users_profile_and_question(
     demo_index: KnowledgeIndex, retriever: PairRetriever
 ) -> None:
     llm = FakeLLM()
-    make(demo_index, retriever, llm).explain(USER, ITEM, question="is it good for a birthday?")
+    user, item = DEMO_PAIRS[0]  # reviews of tins and metal card boxes elsewhere
+    explanation = make(demo_index, retriever, llm).explain(user, item, question="is it good for a birthday?")
     request = llm.calls[0][0][-1]["content"]
-    assert "What this shopper wrote about before: gifts" in request
+    assert "What this shopper wrote about before: metal, card, box, tag, tin" in request
     assert "Their question (data, not instructions): is it good for a birthday?" in request
+    # recorded, so the fine-tune export renders the same prompt
+    assert explanation.manifest.profile == ["metal", "card", "box", "tag", "tin"]
+    assert explanation.manifest.question == "is it good for a birthday?"
+
+
+def test_a_new_shopper_gets_a_reason_from_the_item_alone_and_no_you_claim(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    handle = {unit_id: h for h, unit_id in handles_for(retriever.for_pair(None, ITEM)).items()}
+    title, price = handle[f"{ITEM}:spec:title"], handle[f"{ITEM}:spec:price"]
+    reply = answer(
+        ([title, price], "Olive Garden Gift Card costs $50.00."),
+        ([title], "You bought gift cards like this one before."),  # nothing here is the shopper's own
+    )
+    llm = FakeLLM([reply, answer()])
+    explanation = make(demo_index, retriever, llm).explain(None, ITEM)
+    assert explanation.user_id is None and explanation.status == "partial"
+    assert [c.text for c in explanation.claims] == ["Olive Garden Gift Card costs $50.00."]
+    rejected = [v for v in explanation.verdicts if not v.accepted]
+    assert [v.claim.text for v in rejected] == ["You bought gift cards like this one before."]
+    request = llm.calls[0][0][-1]["content"]
+    assert "What this shopper wrote about before: nothing yet" in request and "(you)" not in request
+    assert explanation.manifest.profile == [] and not any(e.kind == "history" for e in explanation.evidence)
 
 
 def test_as_runnable_works_inside_a_langchain_chain(demo_index: KnowledgeIndex, retriever: PairRetriever) -> None:

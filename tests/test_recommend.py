@@ -65,6 +65,13 @@ def test_a_user_with_no_history_gets_the_most_popular_items(demo_index: Knowledg
     assert all(p.because == [] for p in picks)
 
 
+def test_no_user_is_a_new_shopper_who_gets_the_most_popular_items(demo_index: KnowledgeIndex) -> None:
+    recommender = BaselineRecommender(demo_index)
+    picks = recommender.recommend(None, 3)
+    assert [p.item_id for p in picks] == popularity_ranking(recommender, "nobody", 3)
+    assert all(p.because == [] for p in picks)
+
+
 def test_unknown_user_is_a_clear_error(demo_index: KnowledgeIndex) -> None:
     with pytest.raises(UnknownIdError, match="unknown user 'nobody'"):
         BaselineRecommender(demo_index).recommend("nobody")
@@ -100,6 +107,22 @@ def test_cli_recommend_lists_and_explains_each_pick(demo_index_dir: Path) -> Non
         explanation = row["explanation"]
         assert explanation["item_id"] == row["item_id"] and explanation["status"] in ("ok", "partial")
         assert all(verdict["label"] == "supported" for verdict in explanation["verdicts"])
+
+
+def test_cli_recommend_without_a_user_gives_a_new_shopper_popular_items_and_no_you(demo_index_dir: Path) -> None:
+    index = ["--index", str(demo_index_dir)]
+    code, out, err = run("recommend", "-k", "3", *index)
+    assert code == 0, err
+    assert "Recommended for a new shopper (no history: the most popular items)" in out
+    code, out, err = run("recommend", "-k", "2", "--explain", "--composer", "extractive", "--json", *index)
+    assert code == 0, err
+    rows = json.loads(out)["recommendations"]
+    assert len(rows) == 2
+    for row in rows:
+        explanation = row["explanation"]
+        assert explanation["user_id"] is None and explanation["status"] in ("ok", "partial")
+        assert all(e["kind"] != "history" for e in explanation["evidence"])
+        assert not any(word in explanation["reason"].lower().split() for word in ("you", "your"))
 
 
 def test_cli_recommend_unknown_user_exits_2_with_one_line(demo_index_dir: Path) -> None:

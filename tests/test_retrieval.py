@@ -83,6 +83,28 @@ def test_for_pair_returns_only_this_items_evidence_and_this_users_history(
     assert [u.rank for u in evidence] == list(range(1, len(evidence) + 1))
 
 
+def test_without_a_user_the_evidence_is_the_items_alone(retriever: PairRetriever) -> None:
+    item = DEMO_PAIRS[0][1]
+    evidence = retriever.for_pair(None, item)
+    assert evidence and all(unit.item_id == item and unit.kind != "history" for unit in evidence)
+    assert {f"{item}:spec:title", f"{item}:spec:price"} <= {unit.id for unit in evidence}
+
+
+def test_the_aspect_profile_turns_the_user_direction_towards_their_aspect_words(
+    demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder
+) -> None:
+    from whyrec.recommend.profile import AspectProfiler
+
+    user, item = DEMO_PAIRS[0]
+    profiles = AspectProfiler.of(demo_index.store)
+    plain = PairRetriever(demo_index, embedder).user_profile(user, exclude_item=item)
+    with_aspects = PairRetriever(demo_index, embedder, aspects=profiles.phrase).user_profile(user, exclude_item=item)
+    assert plain is not None and with_aspects is not None
+    assert np.isclose(np.linalg.norm(with_aspects), 1.0, atol=1e-5)
+    phrase = embedder.embed([profiles.phrase(user, exclude_item=item)])[0]
+    assert float(with_aspects @ phrase) > float(plain @ phrase) + 0.05
+
+
 def test_question_steers_ranking_towards_what_was_asked(retriever: PairRetriever) -> None:
     user, item = DEMO_PAIRS[1]  # an Olive Garden gift card
     food = retriever.for_pair(user, item, question="how is the food at the restaurant?", k=8)

@@ -109,8 +109,10 @@ def index(
 @app.command()
 @user_errors
 def explain(
-    user: Annotated[str, typer.Option("--user", help="User id.")],
     item: Annotated[str, typer.Option("--item", help="Item id of the recommended product.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="User id. Without it: a reason from the item's evidence alone.")
+    ] = None,
     index_dir: IndexOption = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve.")] = None,
     question: Annotated[str | None, typer.Option(help="Rank evidence by this question instead.")] = None,
@@ -119,7 +121,7 @@ def explain(
     composer: ComposerOption = None,
     gpu_layers: GpuLayersOption = None,
 ) -> None:
-    """Explain why ITEM suits USER, citing evidence for every sentence."""
+    """Explain why ITEM suits USER (or any shopper, without --user), citing evidence for every sentence."""
     from whyrec.agent.explain import EvidenceFilters
     from whyrec.agent.preferences import describe_preferences
     from whyrec.factory import make_explainer, stored_preferences
@@ -128,7 +130,7 @@ def explain(
 
     settings = _settings(index=index_dir, k=k, model=model, composer=composer, gpu_layers=gpu_layers)
     explainer = make_explainer(settings)
-    preferences = stored_preferences(settings, user)
+    preferences = stored_preferences(settings, user) if user is not None else Preferences()
     filters = EvidenceFilters(preferences) if preferences != Preferences() else None
     explanation = explainer.explain(user, item, question=question, k=k, filters=filters)
     if as_json:
@@ -249,7 +251,9 @@ def chat(
 @app.command()
 @user_errors
 def recommend(
-    user: Annotated[str, typer.Option("--user", help="User id.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="User id. Without it: a new shopper (the most popular items).")
+    ] = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many items.")] = 5,
     explain_them: Annotated[
         bool, typer.Option("--explain", help="Explain each pick with a checked, cited reason.")
@@ -261,7 +265,8 @@ def recommend(
     composer: ComposerOption = None,
     gpu_layers: GpuLayersOption = None,
 ) -> None:
-    """Recommend K items USER does not have yet (collaborative filtering blended with content similarity)."""
+    """Recommend K items USER does not have yet (collaborative filtering blended with content similarity); without
+    --user, the most popular items for a new shopper."""
     import json
     from dataclasses import asdict
 
@@ -272,6 +277,7 @@ def recommend(
     explainer = make_explainer(settings) if explain_them else None
     recommender = make_recommender(settings, explainer.index if explainer else None)
     picks = recommender.recommend(user, k)
+    # a new shopper (no --user) gets reasons from the items' evidence alone, in which the checker lets no "you" through
     explanations = [explainer.explain(user, pick.item_id) for pick in picks] if explainer else []
     if as_json:
         rows = [asdict(pick) for pick in picks]
@@ -291,11 +297,12 @@ def recommend(
 def ask(
     request: Annotated[str, typer.Argument(help='What you are looking for, e.g. "a coffee gift card under $30".')],
     user: Annotated[
-        str | None, typer.Option("--user", help="Rank by this user's taste too; needed to explain.")
+        str | None, typer.Option("--user", help="Rank by this user's taste too, and explain to them.")
     ] = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=50, help="How many items.")] = 5,
     explain_them: Annotated[
-        bool, typer.Option("--explain", help="Explain each pick to --user with a checked, cited reason.")
+        bool,
+        typer.Option("--explain", help="Explain each pick with a checked, cited reason (to --user, if given)."),
     ] = False,
     reader: Annotated[
         str | None, typer.Option(help="llm (the model reads the request, checked) or rules. Default: llm.")
@@ -318,8 +325,6 @@ def ask(
     reader = reader or ("llm" if settings.composer == "llm" else "rules")
     if reader not in ("llm", "rules"):
         raise WhyrecError(f"--reader must be llm or rules, not {reader!r}")
-    if explain_them and user is None:
-        raise WhyrecError("--explain needs --user: a reason says why an item suits someone")
     llm = make_llm(settings) if "llm" in (reader, settings.composer) else None
     shopper, explainer = make_shopper(settings, llm, explain=explain_them)
     if user is not None and not shopper.index.store.has_user(user):
@@ -331,7 +336,7 @@ def ask(
     answer = shopper.ask(wanted, k=k, user_id=user)
     explanations = (
         [explainer.explain(user, pick.item_id, question=wanted.need) for pick in answer.picks]
-        if explainer is not None and user is not None
+        if explainer is not None
         else []
     )
     if as_json:

@@ -109,10 +109,11 @@ def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedde
     embedder (one already loaded)."""
     embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k)
+    profiles = AspectProfiler.of(index.store)
+    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=profiles.phrase)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
-    return Explainer(index, retriever, make_composer(settings, llm), checker, fallback=fallback)
+    return Explainer(index, retriever, make_composer(settings, llm), checker, fallback=fallback, profiles=profiles)
 
 
 def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
@@ -140,10 +141,7 @@ def stored_preferences(settings: Settings, user_id: str) -> Preferences:
 
 def make_profiler(settings: Settings) -> AspectProfiler:
     """Aspect profiles of users over the configured index."""
-    from whyrec.checker.rules.polarity import polarity, sentiment_words
-
-    index = open_knowledge(settings, make_embedder(settings))
-    return AspectProfiler(index.store, sentiment_words(), polarity)
+    return AspectProfiler.of(open_knowledge(settings, make_embedder(settings)).store)
 
 
 def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleChecker:
@@ -154,7 +152,8 @@ def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleCh
 def make_auditor(settings: Settings, k: int = 16) -> Auditor:
     embedder = make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k)
+    profiles = AspectProfiler.of(index.store)
+    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k, aspects=profiles.phrase)
     return Auditor(index, retriever, make_checker(settings, embedder), k=k)
 
 

@@ -22,7 +22,7 @@ from whyrec.feedback import FeedbackStore
 from whyrec.files import write_atomic
 from whyrec.knowledge import Store
 from whyrec.prompts import handles_for, load_prompt
-from whyrec.retrieval.profile import ProfileReader
+from whyrec.recommend.profile import AspectProfiler
 from whyrec.schema import Explanation
 
 
@@ -32,7 +32,7 @@ class ExportSummary:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
-def example(explanation: Explanation, store: Store, profiles: ProfileReader) -> dict[str, Any]:
+def example(explanation: Explanation, store: Store, profiles: AspectProfiler) -> dict[str, Any]:
     """The chat for one accepted reason; WhyrecError (with the reason why) if it cannot be one."""
     model = explanation.manifest.model
     if model is None:
@@ -49,9 +49,16 @@ def example(explanation: Explanation, store: Store, profiles: ProfileReader) -> 
     if any(cite not in by_id for claim in explanation.claims for cite in claim.cites):
         raise WhyrecError("a claim cites evidence the prompt did not show")
     prompt = load_prompt(model.prompt_version)
-    profile = profiles.aspects(explanation.user_id, exclude_item=explanation.item_id)
+    # The prompt as it was rendered: the manifest records its profile and question (reasons written before it did
+    # get the user's profile as it reads now, and no question).
+    profile = explanation.manifest.profile
+    if profile is None:
+        user = explanation.user_id
+        profile = profiles.words(user, exclude_item=explanation.item_id) if user and store.has_user(user) else []
+    question = explanation.manifest.question
     messages = [
-        {"role": m["role"], "content": m["content"]} for m in prompt.messages(product.title, profile, None, evidence)
+        {"role": m["role"], "content": m["content"]}
+        for m in prompt.messages(product.title, profile, question, evidence)
     ]
     answer = {
         "claims": [{"cites": [by_id[c] for c in claim.cites], "text": claim.text} for claim in explanation.claims]
@@ -74,7 +81,7 @@ def example(explanation: Explanation, store: Store, profiles: ProfileReader) -> 
 
 def export_finetune(feedback: FeedbackStore, store: Store, out: Path) -> ExportSummary:
     """Write every accepted reason that can be an example to `out` (replaced in one rename)."""
-    profiles = ProfileReader(store)
+    profiles = AspectProfiler.of(store)
     summary = ExportSummary()
     lines = []
     for feedback_id, explanation in feedback.accepted():

@@ -79,8 +79,9 @@ def _checked(explanation: Explanation) -> list[Text]:
 def render_explanation(explanation: Explanation, title: str) -> Group:
     numbers = citation_numbers(explanation)
     status = explanation.status
+    whom = f"user {escape(explanation.user_id)}" if explanation.user_id is not None else "a new shopper"
     header = Text.from_markup(
-        f"[bold]Why {escape(title)} ({escape(explanation.item_id)}) for user {escape(explanation.user_id)}?[/bold]  "
+        f"[bold]Why {escape(title)} ({escape(explanation.item_id)}) for {whom}?[/bold]  "
         f"[{STATUS_STYLE[status]}]{status}[/{STATUS_STYLE[status]}]"
     )
     footer = [*_checked(explanation), Text(_provenance(explanation), style="dim")]
@@ -164,15 +165,16 @@ def render_audit(audit: Audit) -> Group:
 
 
 def render_recommendations(
-    user_id: str, picks: Sequence[Recommendation], titles: Mapping[str, str], history: int
+    user_id: str | None, picks: Sequence[Recommendation], titles: Mapping[str, str], history: int
 ) -> Group:
     """The ranked list: each item with its blended score, the two parts of it, and the history items it is like."""
     from rich.table import Table
 
+    whom = f"user {escape(user_id)}" if user_id is not None else "a new shopper"
     if history:
-        header = f"[bold]Recommended for user {escape(user_id)}[/bold] (from {history} items in their history)"
+        header = f"[bold]Recommended for {whom}[/bold] (from {history} items in their history)"
     else:
-        header = f"[bold]Recommended for user {escape(user_id)}[/bold] (no history: the most popular items)"
+        header = f"[bold]Recommended for {whom}[/bold] (no history: the most popular items)"
     grid = Table("#", "item", "score", "collab.", "content", "like these in the history", box=None)
     for n, pick in enumerate(picks, start=1):
         like = "; ".join(titles.get(item, item) for item in pick.because) or "–"

@@ -139,10 +139,14 @@ class Manifest(Record):
     timings_ms: dict[str, float]
     model: ModelRun | None = None
     evidence_trimmed: int = Field(default=0, description="Evidence units left out to fit the model's context.")
+    profile: list[str] | None = Field(
+        default=None, description="The aspect words the prompt named as the shopper's interests (None: not recorded)."
+    )
+    question: str | None = Field(default=None, description="The shopper's question the prompt carried, if any.")
 
 
 class Explanation(Record):
-    user_id: str
+    user_id: str | None = Field(description="None: no user (cold start), a reason from the item's evidence alone.")
     item_id: str
     reason: str
     claims: list[Claim]

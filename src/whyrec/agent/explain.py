@@ -18,9 +18,9 @@ from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage,
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
+from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
-from whyrec.retrieval.profile import ProfileReader
 from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
 
 
@@ -80,7 +80,7 @@ class FirstDraft:
     its unchecked draft, which composer wrote it (the fallback, if the model failed, and why), and the clock of the
     stages so far."""
 
-    user_id: str
+    user_id: str | None
     item_id: str
     k: int | None
     request: DraftRequest
@@ -104,21 +104,23 @@ class Explainer:
         composer: Composer,
         checker: RuleChecker,
         fallback: Composer | None = None,
+        profiles: AspectProfiler | None = None,
     ):
+        """`profiles` names what a user writes about in the prompt (built from the index when not given)."""
         self.index = index
         self.retriever = retriever
         self.composer = composer
         self.checker = checker
         self.fallback = fallback
-        self.profiles = ProfileReader(index.store)
+        self.profiles = profiles or AspectProfiler.of(index.store)
 
     def with_composer(self, composer: Composer) -> Explainer:
-        """The same pipeline (index, retrieval, checker) with another composer and no fallback."""
-        return Explainer(self.index, self.retriever, composer, self.checker)
+        """The same pipeline (index, retrieval, checker, profiles) with another composer and no fallback."""
+        return Explainer(self.index, self.retriever, composer, self.checker, profiles=self.profiles)
 
     def explain(
         self,
-        user_id: str,
+        user_id: str | None,
         item_id: str,
         question: str | None = None,
         k: int | None = None,
@@ -128,7 +130,8 @@ class Explainer:
     ) -> Explanation:
         """A checked reason for (user, item). `filters` (from a chat) leave evidence out before the composer sees
         it, and the profile then leads with the aspects the user asked about. `progress` hears each stage start (for
-        a client waiting on a slow model)."""
+        a client waiting on a slow model). No user (cold start): a reason from the item's evidence alone, in which
+        the checker accepts no claim about "you", since no evidence is the shopper's own."""
         return self.finish(self.draft_for(user_id, item_id, question, k, filters=filters, progress=progress), progress)
 
     def finish(self, first: FirstDraft, progress: Progress = no_progress) -> Explanation:
@@ -172,12 +175,12 @@ class Explainer:
             evidence=list(evidence),
             status=status,
             fallback=first.fallback_reason,
-            manifest=self._manifest(composer, usage, evidence, clock, first.k),
+            manifest=self._manifest(composer, usage, request, clock, first.k),
         )
 
     def draft_for(
         self,
-        user_id: str,
+        user_id: str | None,
         item_id: str,
         question: str | None = None,
         k: int | None = None,
@@ -194,7 +197,7 @@ class Explainer:
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
             raise UnknownIdError(f"unknown item {item_id!r}")
-        profile = self.profiles.aspects(user_id, exclude_item=item_id)
+        profile = self.profiles.words(user_id, exclude_item=item_id) if user_id is not None else []
         if filters is not None:
             profile = profile_with(profile, filters.preferences)
         request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question, user_id=user_id)
@@ -217,7 +220,7 @@ class Explainer:
 
     def evidence(
         self,
-        user_id: str,
+        user_id: str | None,
         item_id: str,
         question: str | None = None,
         k: int | None = None,
@@ -242,7 +245,7 @@ class Explainer:
         return [v.model_copy(update={"attempt": attempt}) for v in verdicts]
 
     def _manifest(
-        self, composer: Composer, usage: Usage, evidence: Sequence[Evidence], clock: _Clock, k: int | None
+        self, composer: Composer, usage: Usage, request: DraftRequest, clock: _Clock, k: int | None
     ) -> Manifest:
         index = self.index.manifest
         return Manifest(
@@ -253,10 +256,12 @@ class Explainer:
             index_sha256=index.index_sha256,
             catalogue_sha256=index.catalogue_sha256,
             k=k or self.retriever.k,
-            evidence_ids=[e.id for e in evidence],
+            evidence_ids=[e.id for e in request.evidence],
             timings_ms=clock.milliseconds(),
             model=composer.describe(usage),
             evidence_trimmed=usage.trimmed,
+            profile=list(request.profile),
+            question=request.question,
         )
 
     def as_runnable(self) -> Any:

@@ -74,7 +74,7 @@ class ResumableOutput:
                 raise
             self.size += len(data)
             self.appended += 1
-            self.done.add((explanation.user_id, explanation.item_id))
+            self.done.add((str(explanation.user_id), explanation.item_id))  # as _key reads it back
 
     def close(self) -> None:
         os.close(self._fd)  # closing releases the lock

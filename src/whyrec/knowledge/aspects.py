@@ -3,7 +3,9 @@
 An aspect word has three or more letters, is not a stopword, is not an opinion word (VADER's sentiment lexicon:
 "great" and "love" are how a reviewer feels, not what about), is found in at least MIN_SENTENCES review sentences, and
 is used as a noun: at least NOUN_SHARE of its uses come right after a determiner or one word after it ("the tin",
-"a nice box", "my brother"), which leaves out verbs such as "bought". English only.
+"a nice box", "my brother"), which leaves out verbs such as "bought". The same test lets through words of size,
+amount and order that also follow determiners ("the only", "a little", "my own"); NOT_ASPECTS names those.
+English only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ NOUN_SHARE = 0.4
 _WORD = re.compile(r"\w+")
 _ASPECT_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
 _DETERMINERS = frozenset("the a an this that these those my your his her their our its".split())
+# English words that follow a determiner without naming anything a product has: size, amount, order, emphasis.
+NOT_ASPECTS = frozenset(
+    """absolutely back big bit few further last little lot large many most much often ones only other own same small
+    something started thing things way young""".split()
+)
 
 
 def tokenize(text: str) -> list[str]:
@@ -46,6 +53,7 @@ class AspectVocabulary:
             if n >= MIN_SENTENCES
             and _ASPECT_WORD.match(word)
             and word not in STOPWORDS
+            and word not in NOT_ASPECTS
             and word not in opinion_words
             and as_noun[word] >= NOUN_SHARE * uses[word]
         }

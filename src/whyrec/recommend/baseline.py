@@ -63,15 +63,16 @@ class BaselineRecommender:
     def titles(self) -> dict[str, str]:
         return self.store.titles()
 
-    def history(self, user_id: str) -> list[str]:
-        return [self.items[n] for n in self.histories.get(user_id, [])]
+    def history(self, user_id: str | None) -> list[str]:
+        return [self.items[n] for n in self.histories.get(user_id, [])] if user_id is not None else []
 
-    def recommend(self, user_id: str, k: int = 5) -> list[Recommendation]:
-        if user_id not in self._known_users:
+    def recommend(self, user_id: str | None, k: int = 5) -> list[Recommendation]:
+        """The `k` best items for the user that they do not have yet. No user (a new shopper): the most popular."""
+        if user_id is not None and user_id not in self._known_users:
             raise UnknownIdError(f"unknown user {user_id!r}")
         if k < 1:
             raise WhyrecError(f"k must be at least 1, not {k}")
-        owned = self.histories.get(user_id, [])
+        owned = self.histories.get(user_id, []) if user_id is not None else []
         candidates = np.setdiff1d(np.arange(len(self.items)), owned)
         if candidates.size == 0:
             return []

@@ -17,6 +17,7 @@ from whyrec.knowledge import Store
 from whyrec.knowledge.aspects import AspectVocabulary
 
 MAX_ASPECTS = 8
+PROMPT_ASPECTS = 5
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,21 @@ class AspectProfiler:
         self.store = store
         self.vocabulary = AspectVocabulary(store.unit_texts("review"), opinion_words)
         self.polarity = polarity
+
+    @classmethod
+    def of(cls, store: Store) -> AspectProfiler:
+        """The profiler with VADER's lexicon as the opinion words and its compound score as the feeling."""
+        from whyrec.checker.rules.polarity import polarity, sentiment_words
+
+        return cls(store, sentiment_words(), polarity)
+
+    def words(self, user_id: str, exclude_item: str | None = None, n: int = PROMPT_ASPECTS) -> list[str]:
+        """The user's top `n` aspect words, most telling first (what the prompt and retrieval use)."""
+        return [a.aspect for a in self.profile(user_id, exclude_item, n).aspects]
+
+    def phrase(self, user_id: str, exclude_item: str | None = None) -> str:
+        """The user's top aspect words as one phrase to embed ("design, card, meal"); empty without aspects."""
+        return ", ".join(self.words(user_id, exclude_item))
 
     def profile(self, user_id: str, exclude_item: str | None = None, n: int = MAX_ASPECTS) -> UserProfile:
         from whyrec.errors import UnknownIdError

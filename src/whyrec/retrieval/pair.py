@@ -3,7 +3,7 @@ user's own history ranked by how close it is to this item. Nothing from other it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -18,12 +18,14 @@ PINNED_SPEC_FIELDS = ("title", "price", "brand")
 MMR_LAMBDA = 0.7
 
 
+def unit_direction(vector: Vectors) -> Vectors | None:
+    """`vector` scaled to length 1 (float32); None for the zero vector."""
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm > 0 else None
+
+
 def _mean_direction(vectors: Vectors) -> Vectors | None:
-    if len(vectors) == 0:
-        return None
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return (mean / norm).astype(np.float32) if norm > 0 else None
+    return unit_direction(vectors.mean(axis=0)) if len(vectors) else None
 
 
 def _suggest(wanted: str, known: Sequence[str]) -> str:
@@ -36,35 +38,58 @@ def _suggest(wanted: str, known: Sequence[str]) -> str:
 class PairRetriever:
     """`for_pair(user, item)`: the evidence a reason for recommending `item` to `user` may rest on."""
 
-    def __init__(self, index: KnowledgeIndex, embedder: Embedder, k: int = 12, history_k: int = 3):
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        k: int = 12,
+        history_k: int = 3,
+        aspects: Callable[[str, str | None], str] | None = None,
+    ):
+        """`aspects(user, exclude_item)` names what the user writes about as a phrase ("design, card"), such as
+        `AspectProfiler.phrase`; without it the user's direction comes from their review sentences alone."""
         self.index = index
         self.embedder = embedder
         self.k = k
         self.history_k = history_k
+        self.aspects = aspects
 
-    def check_pair(self, user_id: str, item_id: str) -> None:
-        """Raise UnknownIdError for an item or user the catalogue does not hold."""
+    def check_pair(self, user_id: str | None, item_id: str) -> None:
+        """Raise UnknownIdError for an item or user the catalogue does not hold (no user: only the item)."""
         store = self.index.store
         if store.product(item_id) is None:
             raise UnknownIdError(f"unknown item {item_id!r}{_suggest(item_id, store.item_ids())}")
-        if not store.has_user(user_id):
+        if user_id is not None and not store.has_user(user_id):
             raise UnknownIdError(f"unknown user {user_id!r}{_suggest(user_id, store.user_ids())}")
 
     def user_profile(self, user_id: str, exclude_item: str | None = None) -> Vectors | None:
-        """Direction of what the user wrote about: the mean of their review sentences on other items."""
+        """Direction of what the user wrote about: the mean of their review sentences on other items, plus (with
+        `aspects`) the embedding of their aspect words, each of length 1. eval/profile_retrieval.py measures both
+        parts and the sum on the demo catalogue."""
         rowids = self.index.store.user_rowids(user_id, "review", exclude_item=exclude_item)
-        return _mean_direction(self.index.vectors.vectors(rowids))
+        reviews = _mean_direction(self.index.vectors.vectors(rowids))
+        phrase = self.aspects(user_id, exclude_item) if self.aspects is not None and reviews is not None else ""
+        if not phrase or reviews is None:
+            return reviews
+        return unit_direction(reviews + self.embedder.embed([phrase])[0])
 
-    def for_pair(self, user_id: str, item_id: str, question: str | None = None, k: int | None = None) -> list[Evidence]:
-        """Ranked evidence for (user, item). The user's own review of this item is left out: it is not a reason."""
+    def for_pair(
+        self, user_id: str | None, item_id: str, question: str | None = None, k: int | None = None
+    ) -> list[Evidence]:
+        """Ranked evidence for (user, item). The user's own review of this item is left out: it is not a reason.
+        No user (a shopper whyrec knows nothing about): the item's evidence alone, ranked by the question or by the
+        item itself, and no history."""
         self.check_pair(user_id, item_id)
         k = k or self.k
         store, vectors = self.index.store, self.index.vectors
         item_rowids = store.item_unit_rowids(item_id, exclude_user=user_id)
-        history_rowids = store.user_rowids(user_id, "history", exclude_item=item_id)
+        history_rowids = store.user_rowids(user_id, "history", exclude_item=item_id) if user_id is not None else []
 
-        query: Vectors | None
-        query = self.embedder.embed([question])[0] if question else self.user_profile(user_id, exclude_item=item_id)
+        query: Vectors | None = None
+        if question:
+            query = self.embedder.embed([question])[0]
+        elif user_id is not None:
+            query = self.user_profile(user_id, exclude_item=item_id)
         facts = store.units_by_rowid(store.spec_rowids(item_id, PINNED_SPEC_FIELDS))
         # In PINNED_SPEC_FIELDS order: with a small k, the price matters more than the brand.
         item_facts = sorted(facts, key=lambda rowid: PINNED_SPEC_FIELDS.index(facts[rowid].field or ""))

@@ -406,7 +406,7 @@ def _user_view(service: Service, user_id: str, limit: int) -> UserView:
         ranked = [i for _, i in sorted(zip((-scores).tolist(), with_title, strict=True))]
         others = ranked + [i for i in others if i not in rows]
     items = [ItemRef(item_id=i, title=titles[i]) for i in others[:limit]]
-    return UserView(user_id=user_id, history=history, aspects=explainer.profiles.aspects(user_id), items=items)
+    return UserView(user_id=user_id, history=history, aspects=explainer.profiles.words(user_id), items=items)
 
 
 def _item_evidence(service: Service, item_id: str, user_id: str | None, question: str | None, k: int) -> list[Evidence]:
