@@ -47,6 +47,14 @@ def test_explain_returns_a_checked_cited_reason(client: TestClient) -> None:
     assert explanation["manifest"]["composer"] == "llm:fake"
 
 
+def test_explain_without_a_user_is_for_a_new_shopper(client: TestClient) -> None:
+    response = client.post("/v1/explain", json={"item_id": ITEM})
+    assert response.status_code == 200
+    explanation = response.json()
+    assert explanation["user_id"] is None and explanation["claims"]
+    assert all(e["item_id"] == ITEM and e["kind"] != "history" for e in explanation["evidence"])
+
+
 @pytest.mark.parametrize("blank", ["\f", " \n\t", "\x1c"])
 def test_a_reason_of_only_spaces_is_a_422_the_schema_announces(client: TestClient, blank: str) -> None:
     """Schemathesis found "\f" accepted by the schema and refused by the server; the schema now says \\S."""

@@ -55,7 +55,9 @@ class _Body(BaseModel):
 
 
 class ExplainBody(_Body):
-    user_id: str = ID
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Omit for a new shopper: the item's evidence alone."
+    )
     item_id: str = ID
     question: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
     k: int | None = Field(default=None, ge=1, le=100)
@@ -252,7 +254,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
 
     @app.post("/v1/explain", tags=["explain"], dependencies=guarded)
     def explain(body: ExplainBody) -> Explanation:
-        """A checked, cited reason for recommending `item_id` to `user_id`."""
+        """A checked, cited reason for recommending `item_id` to `user_id` (to any shopper, without one)."""
         with service.lock:
             result: Explanation = service.explainer.explain(body.user_id, body.item_id, body.question, body.k)
             return result
