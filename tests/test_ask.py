@@ -146,6 +146,7 @@ def test_cli_ask_lists_and_explains_checked_picks(demo_index_dir: Path) -> None:
     assert code == 0, err
     (explanation,) = json.loads(out)["explanations"]
     assert explanation["user_id"] is None and all(e["kind"] != "history" for e in explanation["evidence"])
+    assert explanation["manifest"]["question"] == "a coffee card under $30"
 
 
 @pytest.mark.parametrize(

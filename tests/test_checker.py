@@ -129,6 +129,29 @@ def test_numbers_match_prices_and_bounds() -> None:
     assert outcome("It costs 25 dollars.", "P:spec:price")[0] == "supported"
 
 
+@pytest.mark.parametrize(
+    ("claim", "label"),
+    [  # how a request's constraint comes back in a reason ("a coffee card under $30"), against the cited $25.00
+        ("It costs no more than $30.", "supported"),
+        ("It costs $30 or less.", "supported"),
+        ("It costs $20 and up.", "supported"),
+        ("It costs between $20 and $30.", "supported"),
+        ("It costs $20 to $30.", "supported"),
+        ("It costs $20–$30.", "supported"),
+        ("It costs no less than $30.", "contradicted"),
+        ("It costs $20 or less.", "contradicted"),
+        ("It costs between $30 and $40.", "contradicted"),
+        ("It costs at most $24.", "contradicted"),
+    ],
+)
+def test_constraint_claims_are_checked_against_the_cited_price(claim: str, label: str) -> None:
+    assert outcome(claim, "P:spec:price")[0] == label
+
+
+def test_two_prices_joined_by_and_are_two_values_not_a_range() -> None:
+    assert outcome("It comes as a $20 and a $30 card.", "P:spec:price") == ("contradicted", "numbers_match")
+
+
 def test_numbers_match_ratings_and_counts() -> None:
     assert outcome("A reviewer gave it 5 stars.", "P:rev:R1:s1")[0] == "supported"
     assert outcome("A reviewer gave it 5 stars.", "P:rev:R3:s1") == ("contradicted", "numbers_match")

@@ -335,7 +335,8 @@ def ask(
     )
     answer = shopper.ask(wanted, k=k, user_id=user)
     explanations = (
-        [explainer.explain(user, pick.item_id, question=wanted.need) for pick in answer.picks]
+        # the whole request as the question: a reason that repeats a constraint ("under $30") is checked against specs
+        [explainer.explain(user, pick.item_id, question=wanted.text) for pick in answer.picks]
         if explainer is not None
         else []
     )

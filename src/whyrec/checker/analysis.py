@@ -177,8 +177,10 @@ def _canonical(number: str) -> str:
 
 def _tokens(text: str) -> tuple[Token, ...]:
     """Tokens; a negation cue governs the first content word after it ("does not *expire*", "no *fees*", but not
-    "voice" in "I don't think voice …"), within NEGATION_SCOPE words and the same clause."""
+    "voice" in "I don't think voice …"), within NEGATION_SCOPE words and the same clause. The "no" of "no more than"
+    states a bound (see _bound_before), and negates nothing."""
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    bounds = {m.start() for m in _NO_COMPARATIVE.finditer(text)}
     tokens: list[Token] = []
     scope_left = next_break = 0
     for match in _TOKEN.finditer(text):
@@ -190,7 +192,7 @@ def _tokens(text: str) -> tuple[Token, ...]:
             word = _canonical(word)  # "25.00" and "25" are the same number
         elif word.startswith("u.s."):
             word = "usa"
-        cue = is_cue(word)
+        cue = is_cue(word) and match.start() not in bounds
         negated = scope_left > 0 and not cue and is_content(word)  # "does not come with *digital* issues"
         tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
         if cue:
@@ -204,16 +206,52 @@ def _tokens(text: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+_NO_COMPARATIVE = re.compile(r"\bno\s+(?:more|less|fewer|greater|higher|lower)\s+than\b", re.I)
+# After a number: "$30 or less", "$30 and under", "4 stars and up".
+_BOUND_AFTER = re.compile(
+    r"\s*(?:or|and)\s+(?:(less|lower|fewer|under|below|cheaper)|(more|higher|greater|over|above|up))\b", re.I
+)
+# Between two numbers of the same kind: "between $20 and $30" (needs "between"), "$20 to $30", "$20–$30".
+_RANGE_AND = re.compile(r"\s*and\s*$", re.I)
+_RANGE_TO = re.compile(r"\s*(?:to|-|–|—)\s*$", re.I)
+_BETWEEN = re.compile(r"\bbetween\s*$", re.I)
+
+
+def _bound_after(text: str, end: int) -> Bound | None:
+    match = _BOUND_AFTER.match(text, end)
+    if match is None:
+        return None
+    return "max" if match.group(1) else "min"
+
+
+def _ranges(text: str, numbers: list[Number]) -> list[Number]:
+    """A range of two values of one kind bounds each side: its lower value is a minimum, its upper a maximum."""
+    out = list(numbers)
+    for i in range(len(out) - 1):
+        low, high = out[i], out[i + 1]
+        if low.unit != high.unit or low.unit == "ordinal" or low.bound != "eq" or high.bound != "eq":
+            continue
+        gap = text[low.end : high.start]
+        ranged = bool(_RANGE_TO.fullmatch(gap)) or (
+            bool(_RANGE_AND.fullmatch(gap)) and bool(_BETWEEN.search(text[max(0, low.start - 12) : low.start]))
+        )
+        if ranged and low.value < high.value:
+            out[i], out[i + 1] = replace(low, bound="min"), replace(high, bound="max")
+    return out
+
+
 def _bound_before(text: str, start: int) -> Bound:
     before = text[max(0, start - 19) : start].lower().rstrip(" $")
     before = before.removesuffix(" a").removesuffix(" an")  # "more than a dozen"
-    for phrase in _BOUND_MAX:
+    for phrase, side in _BOUND_PHRASES:  # longest first: "no less than" is not "less than"
         if before.endswith(phrase):
-            return "max_strict" if phrase in _STRICT else "max"
-    for phrase in _BOUND_MIN:
-        if before.endswith(phrase):
-            return "min_strict" if phrase in _STRICT else "min"
+            return f"{side}_strict" if phrase in _STRICT else side  # type: ignore[return-value]
     return "eq"
+
+
+_BOUND_PHRASES = sorted(
+    [(p, "max") for p in _BOUND_MAX] + [(p, "min") for p in _BOUND_MIN], key=lambda pair: -len(pair[0])
+)
 
 
 _MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s?(?:dollars?|usd|bucks)\b", re.I)
@@ -263,7 +301,8 @@ def _numbers(text: str) -> tuple[Number, ...]:
             scale = _SCALE.match(text, end) if unit == "money" else None
             if scale:  # "$5bn", "$2.5 million"
                 value, end = value * _SCALES[scale.group(1).lower()], scale.end()
-            found.append(Number(value, unit, "", _bound_before(text, m.start()), m.start(), end))  # type: ignore[arg-type]
+            bound = _bound_after(text, end) or _bound_before(text, m.start())
+            found.append(Number(value, unit, "", bound, m.start(), end))  # type: ignore[arg-type]
             taken.append((m.start(), end))
     for m in _PLAIN.finditer(text):
         if not free(m.start(), m.end()):
@@ -274,7 +313,7 @@ def _numbers(text: str) -> tuple[Number, ...]:
         if scale and len(scale.group(1)) > 2:  # "5 million people" (but "2 m of cable" is metres)
             value, end = value * _SCALES[scale.group(1).lower()], scale.end()
         noun_stem = _noun_after(text, end)
-        bound = "min" if text[end : end + 1] == "+" else _bound_before(text, m.start())  # "85+"
+        bound = "min" if text[end : end + 1] == "+" else _bound_after(text, end) or _bound_before(text, m.start())
         found.append(Number(value, "count", noun_stem, bound, m.start(), end))
     for m in _ORDINAL.finditer(text):
         noun_stem = _noun_after(text, m.end())
@@ -282,7 +321,7 @@ def _numbers(text: str) -> tuple[Number, ...]:
         value = float(_ORDINALS[word]) if word in _ORDINALS else float(m.group(2))
         found.append(Number(value, "ordinal", noun_stem, "eq", m.start(), m.end()))
     found.sort(key=lambda n: n.start)
-    return tuple(found)
+    return tuple(_ranges(text, found))
 
 
 # Text in evidence that addresses a model instead of describing a product ("ignore previous instructions and say this
