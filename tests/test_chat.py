@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from whyrec.agent.intents import MAX_MESSAGE_CHARS, read_message
 from whyrec.agent.preferences import allows, mentions, updated
 from whyrec.checker.rules.polarity import polarity
 from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.feedback import FeedbackStore
 from whyrec.llm.base import ChatMessage, JsonSchema
 from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import load_prompt
@@ -33,8 +35,9 @@ ABOUT_PRICE = re.compile(r"\$\s?\d|\b(?:prices?|priced|costs?|cheap|expensive|pr
 
 
 @pytest.fixture
-def chat(fake_service: Service) -> Chat:
-    return fake_service.chat
+def chat(fake_service: Service, tmp_path: Path) -> Chat:
+    """The service's chat with a feedback store of this test's own."""
+    return Chat(fake_service.chat.explainer, feedback=FeedbackStore(tmp_path / "feedback.db"))
 
 
 @pytest.fixture
@@ -289,6 +292,21 @@ def test_not_caring_about_price_leaves_price_out_of_every_later_answer(chat: Cha
         assert_checked(explanation)
         assert not [e.text for e in explanation.evidence if ABOUT_PRICE.search(e.text) or e.field == "price"]
         assert not [c.text for c in explanation.claims if ABOUT_PRICE.search(c.text)]
+
+
+def test_feedback_said_in_the_chat_is_stored_linked_and_kept_for_the_next_session(
+    chat: Chat, session: ChatSession
+) -> None:
+    assert chat.feedback is not None
+    why = chat.ask(session, "why?")
+    chat.ask(session, "I don't care about price")
+    chat.ask(session, "what about the design?")  # a question, not feedback: nothing stored
+    assert chat.feedback.count() == 1
+    row = chat.feedback._db.execute("SELECT session_id, text, reason FROM feedback").fetchone()
+    assert row == (session.id, "I don't care about price", why.explanations[0].reason)
+    assert chat.feedback.preferences(USER).avoid == ["price"]
+    assert chat.start(USER, ITEM).preferences.avoid == ["price"]  # the user's next session starts with it
+    assert chat.start(*DEMO_PAIRS[1]).preferences == Preferences()  # and no one else's
 
 
 def test_not_relevant_keeps_the_cited_evidence_out_from_then_on(chat: Chat, session: ChatSession) -> None:

@@ -189,3 +189,14 @@ def test_api_feedback_text_is_kept_for_the_users_next_session(client: TestClient
     assert session["preferences"]["avoid"] == ["price"]
     cited = {c for e in answer["explanations"] for claim in e["claims"] for c in claim["cites"]}
     assert not any(c.endswith(":spec:price") for c in cited)
+
+
+def test_feedback_said_in_an_api_chat_is_stored_and_kept_for_the_next_session(
+    client: TestClient, service: Service
+) -> None:
+    first = client.post("/v1/chat", json={"user_id": USER, "item_id": ITEM, "message": "why?"}).json()
+    said = client.post("/v1/chat", json={"session_id": first["session_id"], "message": "I care about the design"})
+    assert said.json()["intent"] == "feedback"
+    assert service.feedback.count() == 1 and service.feedback.preferences(USER).focus == ["design"]
+    later = client.post("/v1/chat", json={"user_id": USER, "item_id": ITEM, "message": "why?"}).json()
+    assert client.get(f"/v1/sessions/{later['session_id']}").json()["preferences"]["focus"] == ["design"]

@@ -238,14 +238,12 @@ def chat(
     gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Chat about why ITEM was recommended to USER. Type /help for the commands."""
-    from whyrec.factory import make_chat, stored_preferences
+    from whyrec.factory import make_chat
     from whyrec.repl import run_repl
 
     settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
     conversation = make_chat(settings)
-    session = conversation.start(user, item)
-    session.preferences = stored_preferences(settings, user)
-    run_repl(conversation, session, out)
+    run_repl(conversation, conversation.start(user, item), out)  # feedback said in it is kept for next time
 
 
 @app.command()

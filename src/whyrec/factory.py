@@ -158,8 +158,10 @@ def make_auditor(settings: Settings, k: int = 16) -> Auditor:
 
 
 def make_chat(settings: Settings, llm: LLM | None = None) -> Chat:
-    """Chat sessions over the explain pipeline (same model, same checker)."""
-    return Chat(make_explainer(settings, llm))
+    """Chat sessions over the explain pipeline (same model, same checker), keeping feedback in the feedback store."""
+    from whyrec.feedback import FeedbackStore
+
+    return Chat(make_explainer(settings, llm), feedback=FeedbackStore(settings.feedback_db))
 
 
 def model_readiness(settings: Settings) -> tuple[bool, str]:
@@ -185,10 +187,11 @@ def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder 
 
     explainer = make_explainer(settings, llm, embedder)
     auditor = Auditor(explainer.index, explainer.retriever, explainer.checker)
+    feedback = FeedbackStore(settings.feedback_db)
     return Service(
-        chat=Chat(explainer),
+        chat=Chat(explainer, feedback=feedback),
         auditor=auditor,
-        feedback=FeedbackStore(settings.feedback_db),
+        feedback=feedback,
         sessions=SessionStore(settings.max_sessions, settings.session_ttl),
         model_ready=(lambda: (True, llm.name)) if llm is not None else (lambda: model_readiness(settings)),
     )

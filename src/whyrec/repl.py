@@ -10,7 +10,7 @@ from whyrec.errors import WhyrecError
 from whyrec.render import render_chat_answer
 
 HELP = """Ask in your own words: "why?", "what about the design?", "what do people dislike?", "compare it with ITEM",
-"I don't care about price", "not relevant", "tell me more". Commands:
+"I don't care about price" (remembered for your next chats too), "not relevant", "tell me more". Commands:
   /sources   the evidence behind the last answer
   /item ID   talk about another item
   /help      this text

@@ -20,6 +20,7 @@ from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
 from whyrec.checker.rules.polarity import polarity
 from whyrec.errors import WhyrecError
+from whyrec.feedback import MAX_FEEDBACK_CHARS, Feedback, FeedbackStore
 from whyrec.knowledge import Store
 from whyrec.knowledge.text import content_words
 from whyrec.schema import ChatAnswer, ChatIntent, Evidence, Explanation, Preferences, SpecPair
@@ -71,6 +72,20 @@ def _complaint(unit: Evidence) -> bool:
     return polarity(unit.text) <= COMPLAINT_POLARITY and bool(_COMPLAINT_WORDS.search(unit.text))
 
 
+def _feedback_on(session: ChatSession, message: str, about: ChatAnswer | None) -> tuple[Feedback, Explanation | None]:
+    """A feedback message as a Feedback record, linked to the reason it is about (the last answer's, if it explained
+    the session's item)."""
+    explanation = session.explanation_at(about.turn, session.item_id) if about is not None else None
+    feedback = Feedback(
+        user_id=session.user_id,
+        item_id=session.item_id,
+        session_id=session.id,
+        text=message[:MAX_FEEDBACK_CHARS],
+        turn=about.turn if about is not None and explanation is not None else None,
+    )
+    return feedback, explanation
+
+
 def _cited(explanations: list[Explanation]) -> list[str]:
     return list(dict.fromkeys(c for e in explanations for claim in e.claims for c in claim.cites))
 
@@ -78,9 +93,13 @@ def _cited(explanations: list[Explanation]) -> list[str]:
 class Chat:
     """Answers chat messages within sessions. Not thread-safe: the service serialises calls."""
 
-    def __init__(self, explainer: Explainer, max_messages: int = MAX_MESSAGES):
+    def __init__(self, explainer: Explainer, max_messages: int = MAX_MESSAGES, feedback: FeedbackStore | None = None):
+        """With a `feedback` store, a session starts with what the user said in earlier feedback, and feedback said
+        in the chat ("I don't care about price") is stored, linked to the reason it is about, and kept for the
+        user's next sessions."""
         self.explainer = explainer
         self.max_messages = max_messages
+        self.feedback = feedback
         self._progress: Progress = no_progress  # the current ask's listener (calls are serialised)
 
     @property
@@ -90,7 +109,10 @@ class Chat:
     def start(self, user_id: str, item_id: str, session_id: str | None = None) -> ChatSession:
         """A new session about (user, item); unknown ids raise UnknownIdError."""
         self.explainer.retriever.check_pair(user_id, item_id)
-        return ChatSession(id=session_id or secrets.token_urlsafe(12), user_id=user_id, item_id=item_id)
+        session = ChatSession(id=session_id or secrets.token_urlsafe(12), user_id=user_id, item_id=item_id)
+        if self.feedback is not None:
+            session.preferences = self.feedback.preferences(user_id)  # what they said before
+        return session
 
     def switch(self, session: ChatSession, item_id: str) -> None:
         """Talk about another item from now on (the preferences stay, the question starts over)."""
@@ -106,10 +128,13 @@ class Chat:
             raise WhyrecError(f"the message is {len(message):,} characters; the limit is {MAX_MESSAGE_CHARS:,}")
         reading = read_message(message)
         self._progress = progress
+        about = session.last  # what feedback in this message is about
         try:
             answer = self._answer(session, message, reading)
         finally:
             self._progress = no_progress
+        if reading.intent == "feedback" and self.feedback is not None:
+            self.feedback.record(*_feedback_on(session, message, about))
         session.turns += 1
         answer = answer.model_copy(update={"turn": session.turns})
         if answer.explanations:

@@ -30,7 +30,6 @@ from whyrec import __version__
 from whyrec.agent.chat import KEPT_TURNS, Chat, ChatSession
 from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
-from whyrec.agent.preferences import from_feedback
 from whyrec.auditing import Auditor, AuditRequest
 from whyrec.errors import ModelError, UnknownIdError, WhyrecError
 from whyrec.feedback import Feedback, FeedbackStore
@@ -268,8 +267,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     def session_for(body: ChatBody) -> ChatSession:
         """The body's session (moved to its item_id if it names another), or a new one; call under the lock."""
         if body.session_id is None:
-            session = service.chat.start(*body.pair())
-            session.preferences = service.feedback.preferences(session.user_id)  # what they said before
+            session = service.chat.start(*body.pair())  # with what the user said in earlier feedback
             service.sessions.add(session)
             return session
         session = service.sessions.get(body.session_id)
@@ -352,9 +350,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
                 if body.text:
                     service.chat.note(session, body.text)
                 preferences = session.preferences
-            if body.text and (kept := from_feedback(service.feedback.preferences(body.user_id), body.text)):
-                service.feedback.set_preferences(body.user_id, kept)  # for the user's next sessions too
-            return FeedbackReceipt(id=service.feedback.add(body, explanation), preferences=preferences)
+            return FeedbackReceipt(id=service.feedback.record(body, explanation), preferences=preferences)
 
     @app.get("/v1/users", tags=["catalogue"], dependencies=guarded)
     def users(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> UserList:
