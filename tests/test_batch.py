@@ -61,6 +61,25 @@ def keys(path: Path) -> list[Key]:
     return [(r.user_id, r.item_id) for r in records(path)]
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_applies_what_each_user_told_whyrec_in_feedback(tmp_path: Path, workers: str) -> None:
+    from whyrec.config import Settings
+    from whyrec.feedback import FeedbackStore
+    from whyrec.schema import Preferences
+
+    (told, item), (other, other_item) = DEMO_PAIRS[:2]
+    FeedbackStore(Settings().feedback_db).set_preferences(told, Preferences(avoid=["price"]))
+    pairs = pairs_csv(tmp_path / "pairs.csv", [(told, item, "1"), (other, other_item, "1")])
+    out = tmp_path / "results.jsonl"
+    code, _, stderr = batch(str(pairs), "--out", str(out), "--workers", workers)
+    assert code == 0, stderr
+    by_user = {r.user_id: r for r in records(out)}
+    assert by_user[told].manifest.preferences == Preferences(avoid=["price"])
+    assert all(e.field != "price" and "$" not in e.text for e in by_user[told].evidence)
+    assert by_user[other].manifest.preferences is None
+    assert any(e.field == "price" for e in by_user[other].evidence)
+
+
 def test_batch_writes_one_explanation_per_good_pair_and_skips_bad_rows_by_line(tmp_path: Path) -> None:
     good = [(u, i, "0.9") for u, i in DEMO_PAIRS]
     bad = [("nobody", DEMO_PAIRS[0][1], "1"), (DEMO_PAIRS[0][0], "", "1"), (DEMO_PAIRS[1][0],)]

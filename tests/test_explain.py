@@ -60,3 +60,22 @@ def test_no_usable_evidence_means_abstaining_and_saying_what_was_found(tmp_path:
 def test_an_explanation_written_as_json_reads_back_as_the_same_record(fake_service: Any) -> None:
     explanation = fake_service.chat.explainer.explain(*DEMO_PAIRS[0])
     assert Explanation.model_validate_json(explanation.model_dump_json()) == explanation
+
+
+def test_stored_preferences_apply_when_a_call_gives_no_filters_of_its_own(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    from whyrec.agent.explain import EvidenceFilters
+    from whyrec.schema import Preferences
+
+    told = Preferences(avoid=["price"])
+    explainer = Explainer(demo_index, retriever, ExtractiveComposer(), RuleChecker(), stored=lambda user: told)
+    user, item = DEMO_PAIRS[0]
+    for used in (explainer, explainer.with_composer(ExtractiveComposer())):
+        explanation = used.explain(user, item)
+        assert explanation.manifest.preferences == told
+        assert all(e.field != "price" for e in explanation.evidence)
+    # a chat passes its session's preferences, which win; no user, nothing stored to look up
+    own = explainer.explain(user, item, filters=EvidenceFilters(Preferences()))
+    assert own.manifest.preferences is None and any(e.field == "price" for e in own.evidence)
+    assert explainer.explain(None, item).manifest.preferences is None

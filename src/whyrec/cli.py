@@ -122,23 +122,19 @@ def explain(
     gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Explain why ITEM suits USER (or any shopper, without --user), citing evidence for every sentence."""
-    from whyrec.agent.explain import EvidenceFilters
     from whyrec.agent.preferences import describe_preferences
-    from whyrec.factory import make_explainer, stored_preferences
+    from whyrec.factory import make_explainer
     from whyrec.render import render_explanation
-    from whyrec.schema import Preferences
 
     settings = _settings(index=index_dir, k=k, model=model, composer=composer, gpu_layers=gpu_layers)
     explainer = make_explainer(settings)
-    preferences = stored_preferences(settings, user) if user is not None else Preferences()
-    filters = EvidenceFilters(preferences) if preferences != Preferences() else None
-    explanation = explainer.explain(user, item, question=question, k=k, filters=filters)
+    explanation = explainer.explain(user, item, question=question, k=k)  # with what the user told whyrec before
     if as_json:
         sys.stdout.write(explanation.model_dump_json(indent=2) + "\n")
         return
     product = explainer.index.store.product(item)
     out.print(render_explanation(explanation, product.title if product else item))
-    if filters is not None:
+    if (preferences := explanation.manifest.preferences) is not None:
         out.print(f"[dim]with {user}'s stored preferences: {describe_preferences(preferences)}[/dim]")
 
 
@@ -365,12 +361,13 @@ def profile(
     from rich.table import Table
 
     from whyrec.agent.preferences import describe_preferences
-    from whyrec.factory import make_profiler, stored_preferences
+    from whyrec.factory import make_profiler
+    from whyrec.feedback import StoredPreferences
     from whyrec.schema import Preferences
 
     settings = _settings(index=index_dir)
     found = make_profiler(settings).profile(user)
-    preferences = stored_preferences(settings, user)
+    preferences = StoredPreferences(settings.feedback_db)(user)
     if as_json:
         payload = {**asdict(found), "preferences": preferences.model_dump()}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")

@@ -31,7 +31,6 @@ from whyrec.retrieval import (
     open_index,
 )
 from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
-from whyrec.schema import Preferences
 
 if TYPE_CHECKING:
     from whyrec.service.app import Service
@@ -104,16 +103,24 @@ def make_composer(settings: Settings, llm: LLM | None = None) -> Composer:
     )
 
 
-def make_explainer(settings: Settings, llm: LLM | None = None, embedder: Embedder | None = None) -> Explainer:
+def make_explainer(
+    settings: Settings, llm: LLM | None = None, embedder: Embedder | None = None, stored: bool = True
+) -> Explainer:
     """The explain pipeline: `llm` replaces the configured model (a FakeLLM in tests), `embedder` the configured
-    embedder (one already loaded)."""
+    embedder (one already loaded). With `stored`, what users told whyrec in feedback applies to their reasons
+    (`whyrec explain`, batch, the service); an evaluation leaves it out, so that its numbers depend on no local
+    state."""
     embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
     profiles = AspectProfiler.of(index.store)
     retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=profiles.phrase)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
-    return Explainer(index, retriever, make_composer(settings, llm), checker, fallback=fallback, profiles=profiles)
+    from whyrec.feedback import StoredPreferences
+
+    lookup = StoredPreferences(settings.feedback_db) if stored else None
+    composer = make_composer(settings, llm)
+    return Explainer(index, retriever, composer, checker, fallback=fallback, profiles=profiles, stored=lookup)
 
 
 def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
@@ -128,15 +135,6 @@ def make_shopper(settings: Settings, llm: LLM | None = None, explain: bool = Fal
     explainer = make_explainer(settings, llm, embedder) if explain else None
     index = explainer.index if explainer is not None else open_knowledge(settings, embedder)
     return Shopper(index, embedder, BaselineRecommender(index, alpha=settings.rec_alpha)), explainer
-
-
-def stored_preferences(settings: Settings, user_id: str) -> Preferences:
-    """What the user told whyrec in feedback before (none if there is no feedback store yet)."""
-    if not settings.feedback_db.exists():
-        return Preferences()
-    from whyrec.feedback import FeedbackStore
-
-    return FeedbackStore(settings.feedback_db).preferences(user_id)
 
 
 def make_profiler(settings: Settings) -> AspectProfiler:

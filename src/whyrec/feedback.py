@@ -178,3 +178,19 @@ class FeedbackStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+class StoredPreferences:
+    """`lookup(user)`: the user's preferences from the feedback store at `path`, if there is one. Never creates the
+    store; opens it on the first lookup that finds it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._store: FeedbackStore | None = None
+
+    def __call__(self, user_id: str) -> Preferences:
+        if self._store is None:
+            if not self.path.exists():
+                return Preferences()
+            self._store = FeedbackStore(self.path)
+        return self._store.preferences(user_id)

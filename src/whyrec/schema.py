@@ -125,6 +125,14 @@ class ModelRun(Record):
     seconds: float = Field(description="Wall time inside the model calls.")
 
 
+class Preferences(Record):
+    """What a chat user told whyrec about themselves: aspects to stress, aspects to leave out, evidence to skip."""
+
+    focus: list[str] = Field(default_factory=list, description="Aspects the user asked to hear about.")
+    avoid: list[str] = Field(default_factory=list, description='Aspects the user does not care about ("price").')
+    excluded: list[str] = Field(default_factory=list, description="Evidence ids the user marked as not relevant.")
+
+
 class Manifest(Record):
     """How an explanation was made, enough to repeat it: versions, digests, settings, timings per stage."""
 
@@ -143,6 +151,9 @@ class Manifest(Record):
         default=None, description="The aspect words the prompt named as the shopper's interests (None: not recorded)."
     )
     question: str | None = Field(default=None, description="The shopper's question the prompt carried, if any.")
+    preferences: Preferences | None = Field(
+        default=None, description="What the user told whyrec (feedback, chat) that shaped the evidence, if anything."
+    )
 
 
 class Explanation(Record):
@@ -178,14 +189,6 @@ class Audit(Record):
     def grounded(self) -> bool:
         """Every claim supported (a reason with no claims is not grounded)."""
         return bool(self.verdicts) and self.supported == len(self.verdicts)
-
-
-class Preferences(Record):
-    """What a chat user told whyrec about themselves: aspects to stress, aspects to leave out, evidence to skip."""
-
-    focus: list[str] = Field(default_factory=list, description="Aspects the user asked to hear about.")
-    avoid: list[str] = Field(default_factory=list, description='Aspects the user does not care about ("price").')
-    excluded: list[str] = Field(default_factory=list, description="Evidence ids the user marked as not relevant.")
 
 
 ChatIntent = Literal["why", "aspect", "more", "dislikes", "compare", "sources", "feedback"]

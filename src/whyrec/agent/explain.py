@@ -88,6 +88,7 @@ class FirstDraft:
     composer: Composer
     fallback_reason: str | None
     clock: _Clock = field(repr=False)
+    preferences: Preferences | None = None  # what the user told whyrec, applied to the evidence
 
     @property
     def evidence(self) -> list[Evidence]:
@@ -105,18 +106,23 @@ class Explainer:
         checker: RuleChecker,
         fallback: Composer | None = None,
         profiles: AspectProfiler | None = None,
+        stored: Callable[[str], Preferences] | None = None,
     ):
-        """`profiles` names what a user writes about in the prompt (built from the index when not given)."""
+        """`profiles` names what a user writes about in the prompt (built from the index when not given). `stored`
+        looks up what a user told whyrec in earlier feedback ("I don't care about price"); it applies whenever a
+        call gives no filters of its own (a chat passes its session's, which start from the same)."""
         self.index = index
         self.retriever = retriever
         self.composer = composer
         self.checker = checker
         self.fallback = fallback
         self.profiles = profiles or AspectProfiler.of(index.store)
+        self.stored = stored
 
     def with_composer(self, composer: Composer) -> Explainer:
-        """The same pipeline (index, retrieval, checker, profiles) with another composer and no fallback."""
-        return Explainer(self.index, self.retriever, composer, self.checker, profiles=self.profiles)
+        """The same pipeline (index, retrieval, checker, profiles, stored preferences), another composer, no
+        fallback."""
+        return Explainer(self.index, self.retriever, composer, self.checker, profiles=self.profiles, stored=self.stored)
 
     def explain(
         self,
@@ -175,7 +181,7 @@ class Explainer:
             evidence=list(evidence),
             status=status,
             fallback=first.fallback_reason,
-            manifest=self._manifest(composer, usage, request, clock, first.k),
+            manifest=self._manifest(composer, usage, first),
         )
 
     def draft_for(
@@ -193,6 +199,8 @@ class Explainer:
         checker, then hands it to `finish`."""
         clock = _Clock()
         progress("retrieve")
+        if filters is None and self.stored is not None and user_id is not None:
+            filters = EvidenceFilters(self.stored(user_id))
         evidence = self.evidence(user_id, item_id, question, k, filters)
         product = self.index.store.product(item_id)
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
@@ -216,7 +224,8 @@ class Explainer:
                 composer, fallback_reason = self.fallback, str(exc)
                 draft = composer.compose(request)
         clock.lap("generate")
-        return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock)
+        told = filters.preferences if filters is not None and filters.preferences != Preferences() else None
+        return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock, told)
 
     def evidence(
         self,
@@ -244,10 +253,8 @@ class Explainer:
         verdicts = self.checker.check(placed, evidence)
         return [v.model_copy(update={"attempt": attempt}) for v in verdicts]
 
-    def _manifest(
-        self, composer: Composer, usage: Usage, request: DraftRequest, clock: _Clock, k: int | None
-    ) -> Manifest:
-        index = self.index.manifest
+    def _manifest(self, composer: Composer, usage: Usage, first: FirstDraft) -> Manifest:
+        index, request = self.index.manifest, first.request
         return Manifest(
             whyrec_version=__version__,
             composer=composer.name,
@@ -255,13 +262,14 @@ class Explainer:
             embedder=index.embedder,
             index_sha256=index.index_sha256,
             catalogue_sha256=index.catalogue_sha256,
-            k=k or self.retriever.k,
+            k=first.k or self.retriever.k,
             evidence_ids=[e.id for e in request.evidence],
-            timings_ms=clock.milliseconds(),
+            timings_ms=first.clock.milliseconds(),
             model=composer.describe(usage),
             evidence_trimmed=usage.trimmed,
             profile=list(request.profile),
             question=request.question,
+            preferences=first.preferences,
         )
 
     def as_runnable(self) -> Any:

@@ -69,7 +69,7 @@ def run_explain_eval(
     embedder = embedder or make_embedder(settings)
     if catalogue is not None:
         settings = settings.model_copy(update={"index": ensure_index(catalogue, out_dir / "index", embedder)})
-    explainer = make_explainer(settings, llm, embedder)
+    explainer = make_explainer(settings, llm, embedder, stored=False)
     extractive = explainer.with_composer(ExtractiveComposer())
     store = explainer.index.store
     features = FeatureProxy(store.unit_texts("review"), sentiment_words)
