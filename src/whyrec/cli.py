@@ -487,6 +487,10 @@ def eval_explain(
     ] = None,
     pairs: Annotated[int, typer.Option("--pairs", min=1, help="User–item pairs to sample.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the pair sample.")] = 0,
+    prompt: Annotated[
+        str | None,
+        typer.Option(help="The one prompt version every pair gets, A/B variants aside (default: WHYREC_PROMPT)."),
+    ] = None,
     index_dir: IndexOption = None,
     model: ModelOption = None,
     gpu_layers: GpuLayersOption = None,
@@ -494,10 +498,15 @@ def eval_explain(
     """Reasons for sampled pairs, scored against each pair's held-out review: whyrec beside the LLM without the
     checker and the extractive composer, on grounding, PETER/PEPLER text measures and speed."""
     from whyrec.evaluation.explain_report import run_explain_eval
+    from whyrec.prompts import load_prompt
 
     if catalogue is not None and index_dir is not None:
         raise WhyrecError("give --catalogue or --index, not both")
-    settings = _settings(index=index_dir, model=model, gpu_layers=gpu_layers, composer="llm")
+    if prompt is not None:
+        load_prompt(prompt)  # an unknown version fails here, before any model loads
+    settings = _settings(
+        index=index_dir, model=model, gpu_layers=gpu_layers, composer="llm", prompt=prompt, prompt_variants=""
+    )
     run_explain_eval(settings, out_dir, catalogue=catalogue, pairs=pairs, seed=seed, console=err)
 
 

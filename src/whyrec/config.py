@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
     prompt: str = Field(default="explain-v1", description="Prompt version (a file in whyrec/prompts).")
     prompt_variants: str = Field(
-        default="",
-        description="Prompt versions to A/B by user, comma-separated (explain-v1,explain-v2); empty: `prompt` only.",
+        default="explain-v1,explain-v2",
+        description="Prompt versions to A/B by user, comma-separated; empty: `prompt` only.",
     )
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
     thresholds: Path | None = Field(
