@@ -125,6 +125,41 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
     assert "| supported by the checker, % of claims |" in report and "| whyrec | llm-unchecked | extractive |" in report
 
 
+def test_a_run_on_the_pairs_of_an_earlier_run_evaluates_the_very_same_pairs(
+    fake_run: tuple[Path, list[object]],
+    demo_index_dir: Path,
+    embedder: SentenceTransformerEmbedder,
+    tmp_path: Path,
+) -> None:
+    out, _ = fake_run
+    settings = Settings(index=demo_index_dir, home=tmp_path / "home")
+    run_explain_eval(settings, tmp_path / "again", pairs_from=out / "pairs.jsonl", llm=FakeLLM(), embedder=embedder)
+
+    def pairs(folder: Path) -> list[tuple[str, str, str, str]]:
+        rows = [json.loads(line) for line in (folder / "pairs.jsonl").read_text().splitlines()]
+        return [(r["user_id"], r["item_id"], r["reference"], r["feature"]) for r in rows]
+
+    assert pairs(tmp_path / "again") == pairs(out)
+
+
+def test_pairs_from_a_file_that_is_not_one_names_the_line(demo_index: KnowledgeIndex, tmp_path: Path) -> None:
+    from whyrec.errors import CatalogueError
+    from whyrec.evaluation.explain_eval import read_pairs
+
+    user, item = demo_index.store.reviewed_pairs()[0]
+    good = json.dumps({"user_id": user, "item_id": item, "reference": "r", "feature": "tin"})
+    for lines, message in (
+        ([good, '{"user_id": "u"}'], ":2: field 'item_id': not a pair"),
+        ([good, "not json"], ":2: not a pair"),
+        ([json.dumps({"user_id": "nobody", "item_id": item, "reference": "r", "feature": "x"})], ":1: the catalogue"),
+        ([], "no pairs in the file"),
+    ):
+        path = tmp_path / "pairs.jsonl"
+        path.write_text("\n".join(lines))
+        with pytest.raises(CatalogueError, match=message):
+            read_pairs(path, demo_index.store)
+
+
 def test_whyrec_keeps_only_checked_claims_and_the_numbers_add_up(fake_run: tuple[Path, list[object]]) -> None:
     out, _ = fake_run
     systems = json.loads((out / "metrics.json").read_text())["systems"]
@@ -163,6 +198,8 @@ def test_the_cli_runs_the_real_tiny_model_on_a_catalogue(tmp_path: Path) -> None
             "2",
             "--model",
             "smollm2-135m",
+            "--prompt",
+            "explain-v2",
             "--out",
             str(tmp_path),
         ],
@@ -170,6 +207,7 @@ def test_the_cli_runs_the_real_tiny_model_on_a_catalogue(tmp_path: Path) -> None
     assert result.exit_code == 0, result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["model"]["name"] == "smollm2-135m" and len(manifest["model"]["sha256"]) == 64
+    assert manifest["model"]["prompt_version"] == "explain-v2"
     assert manifest["index"]["catalogue_root"].endswith("demo") and (tmp_path / "index" / "manifest.json").is_file()
     assert "supported by the independent check" in result.stderr
     systems = json.loads((tmp_path / "metrics.json").read_text())["systems"]
@@ -181,6 +219,7 @@ def test_the_cli_runs_the_real_tiny_model_on_a_catalogue(tmp_path: Path) -> None
     [
         (["--catalogue", str(DEMO), "--index", "x"], "give --catalogue or --index, not both"),
         (["--out", "/proc/whyrec-report"], "--out /proc/whyrec-report: cannot write there"),
+        (["--prompt", "explain-v9"], "unknown prompt version 'explain-v9'"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:

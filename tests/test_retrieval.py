@@ -105,6 +105,18 @@ def test_the_aspect_profile_turns_the_user_direction_towards_their_aspect_words(
     assert float(with_aspects @ phrase) > float(plain @ phrase) + 0.05
 
 
+def test_aspect_retrieval_is_a_setting_off_by_default(
+    demo_index_dir: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    from whyrec.config import Settings
+    from whyrec.factory import make_explainer
+
+    settings = Settings(index=demo_index_dir, composer="extractive")
+    assert make_explainer(settings, embedder=embedder).retriever.aspects is None
+    on = make_explainer(settings.model_copy(update={"aspect_retrieval": True}), embedder=embedder)
+    assert on.retriever.aspects is not None
+
+
 def test_question_steers_ranking_towards_what_was_asked(retriever: PairRetriever) -> None:
     user, item = DEMO_PAIRS[1]  # an Olive Garden gift card
     food = retriever.for_pair(user, item, question="how is the food at the restaurant?", k=8)

@@ -487,6 +487,10 @@ def eval_explain(
     ] = None,
     pairs: Annotated[int, typer.Option("--pairs", min=1, help="User–item pairs to sample.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the pair sample.")] = 0,
+    pairs_from: Annotated[
+        Path | None,
+        typer.Option("--pairs-from", help="The pairs of an earlier run's pairs.jsonl instead of a sample."),
+    ] = None,
     prompt: Annotated[
         str | None,
         typer.Option(help="The one prompt version every pair gets, A/B variants aside (default: WHYREC_PROMPT)."),
@@ -507,7 +511,7 @@ def eval_explain(
     settings = _settings(
         index=index_dir, model=model, gpu_layers=gpu_layers, composer="llm", prompt=prompt, prompt_variants=""
     )
-    run_explain_eval(settings, out_dir, catalogue=catalogue, pairs=pairs, seed=seed, console=err)
+    run_explain_eval(settings, out_dir, catalogue=catalogue, pairs=pairs, seed=seed, pairs_from=pairs_from, console=err)
 
 
 @eval_app.command("recommend")

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     index: Path | None = Field(default=None, description="Index directory; default: the demo index under `home`.")
     k: int = Field(default=8, ge=1, le=100, description="Evidence units retrieved per pair.")
     history_k: int = Field(default=3, ge=0, le=20, description="How many of those may be the user's own history.")
+    aspect_retrieval: bool = Field(
+        default=False,
+        description="Rank a pair's evidence by the user's aspect words too (finds more of what they care about, but "
+        "the model's first drafts are supported less often: see the README).",
+    )
     embedder: str = Field(default="all-MiniLM-L6-v2", description="`all-MiniLM-L6-v2` or `hashing` (tests).")
     embed_batch_size: int = Field(default=64, ge=1)
     threads: int = Field(default_factory=_default_threads, ge=1, description="CPU threads for models.")

@@ -113,7 +113,8 @@ def make_explainer(
     embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
     profiles = AspectProfiler.of(index.store)
-    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=profiles.phrase)
+    aspects = profiles.phrase if settings.aspect_retrieval else None
+    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=aspects)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
     from whyrec.feedback import StoredPreferences
@@ -150,8 +151,8 @@ def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleCh
 def make_auditor(settings: Settings, k: int = 16) -> Auditor:
     embedder = make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    profiles = AspectProfiler.of(index.store)
-    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k, aspects=profiles.phrase)
+    aspects = AspectProfiler.of(index.store).phrase if settings.aspect_retrieval else None
+    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k, aspects=aspects)
     return Auditor(index, retriever, make_checker(settings, embedder), k=k)
 
 

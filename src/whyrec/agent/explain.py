@@ -206,6 +206,10 @@ class Explainer:
         if product is None:  # for_pair checked it; a store changed underneath us is still a clear error
             raise UnknownIdError(f"unknown item {item_id!r}")
         profile = self.profiles.words(user_id, exclude_item=item_id) if user_id is not None else []
+        # Only the aspects this pair's evidence also names: an aspect the evidence never mentions can only tempt the
+        # model into a claim the checker must reject.
+        named = {w for unit in evidence for w in self.profiles.vocabulary.in_text(unit.text)}
+        profile = [w for w in profile if w in named]
         if filters is not None:
             profile = profile_with(profile, filters.preferences)
         request = DraftRequest(product=product, evidence=evidence, profile=profile, question=question, user_id=user_id)

@@ -16,18 +16,20 @@ on speed. The measures are defined in the module docstrings of `text_metrics` an
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from whyrec.agent.draft import place_claims
 from whyrec.agent.explain import Explainer
 from whyrec.checker import RuleChecker
-from whyrec.errors import WhyrecError
+from whyrec.errors import CatalogueError, WhyrecError
 from whyrec.evaluation.text_metrics import TextMetrics, text_metrics
 from whyrec.knowledge import Store
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
@@ -81,6 +83,29 @@ def sample_pairs(store: Store, features: FeatureProxy, n: int, seed: int) -> lis
             "no pair to evaluate: the catalogue needs users who reviewed an item (5+ words) and have other items"
         )
     return random.Random(seed).sample(eligible, min(n, len(eligible)))
+
+
+def read_pairs(path: Path, store: Store) -> list[EvalPair]:
+    """The pairs of an earlier run's pairs.jsonl (user, item, reference, feature), to compare settings on the very
+    same pairs; a line that is not one, or names a pair the catalogue does not hold, is an error naming it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
+    pairs = []
+    for line_no, line in enumerate(lines, start=1):
+        try:
+            row = json.loads(line)
+            pair = EvalPair(str(row["user_id"]), str(row["item_id"]), str(row["reference"]), str(row["feature"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            field = exc.args[0] if isinstance(exc, KeyError) else None
+            raise CatalogueError("not a pair of whyrec eval explain's pairs.jsonl", path, line_no, field) from None
+        if store.review_text(pair.user_id, pair.item_id) is None:
+            raise CatalogueError(f"the catalogue holds no review of {pair.item_id} by {pair.user_id}", path, line_no)
+        pairs.append(pair)
+    if not pairs:
+        raise CatalogueError("no pairs in the file", path)
+    return pairs
 
 
 class IndependentCheck:

@@ -34,6 +34,7 @@ from whyrec.evaluation.explain_eval import (
     Scorer,
     SystemMetrics,
     evaluate_pair,
+    read_pairs,
     sample_pairs,
     statistics_note,
     summarise,
@@ -54,12 +55,14 @@ def run_explain_eval(
     catalogue: Path | None = None,
     pairs: int = 20,
     seed: int = 0,
+    pairs_from: Path | None = None,
     console: Console | None = None,
     llm: LLM | None = None,
     embedder: Embedder | None = None,
 ) -> list[SystemMetrics]:
-    """Evaluate on `pairs` pairs of `catalogue` (indexed into `out_dir/index`; default: the configured or demo index)
-    and write the report files into `out_dir`. `llm` replaces the configured model (the FakeLLM in tests)."""
+    """Evaluate on `pairs` pairs of `catalogue` (indexed into `out_dir/index`; default: the configured or demo index),
+    or on the pairs of an earlier run's pairs.jsonl (`pairs_from`), and write the report files into `out_dir`. `llm`
+    replaces the configured model (the FakeLLM in tests)."""
     from whyrec.factory import ensure_index, make_embedder, make_explainer
 
     console = console or Console(stderr=True, highlight=False)
@@ -73,7 +76,7 @@ def run_explain_eval(
     extractive = explainer.with_composer(ExtractiveComposer())
     store = explainer.index.store
     features = FeatureProxy(store.unit_texts("review"), sentiment_words)
-    sample = sample_pairs(store, features, pairs, seed)
+    sample = read_pairs(pairs_from, store) if pairs_from is not None else sample_pairs(store, features, pairs, seed)
     threshold = load_thresholds(settings.thresholds).baseline
     scorer = Scorer(explainer.checker, IndependentCheck(explainer.index, embedder, threshold))
 

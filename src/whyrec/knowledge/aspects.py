@@ -4,8 +4,8 @@ An aspect word has three or more letters, is not a stopword, is not an opinion w
 "great" and "love" are how a reviewer feels, not what about), is found in at least MIN_SENTENCES review sentences, and
 is used as a noun: at least NOUN_SHARE of its uses come right after a determiner or one word after it ("the tin",
 "a nice box", "my brother"), which leaves out verbs such as "bought". The same test lets through words of size,
-amount and order that also follow determiners ("the only", "a little", "my own"); NOT_ASPECTS names those.
-English only.
+amount and order that also follow determiners ("the only", "a little", "my own"); NOT_ASPECTS names those, and
+PEOPLE the people a product is bought for. English only.
 """
 
 from __future__ import annotations
@@ -23,8 +23,17 @@ _ASPECT_WORD = re.compile(r"^[a-z][a-z-]{2,}$")
 _DETERMINERS = frozenset("the a an this that these those my your his her their our its".split())
 # English words that follow a determiner without naming anything a product has: size, amount, order, emphasis.
 NOT_ASPECTS = frozenset(
-    """absolutely back big bit few further last little lot large many most much often ones only other own same small
-    something started thing things way young""".split()
+    """absolutely asked available back big bit correct decent diverse double few further hit last little lot large
+    many most much often ones only other own same small something started thing things way young""".split()
+)
+# People a shopper buys for ("my daughter", "the grandkids"): who a product is for, not something it has; named as
+# the shopper's interests they invite claims about the shopper's family that no evidence of theirs states.
+PEOPLE = frozenset(
+    """adult adults aunt baby boss boyfriend boys brother brothers child children client coworker coworkers cousin dad
+    daughter daughters family father friend friends girl girlfriend girls grandchild grandchildren granddaughter
+    granddaughters grandkids grandma grandmother grandpa grandparents grandson grandsons guy husband kid kids lady
+    man member members mom mother nephew nephews niece nieces parent parents person people recipient recipients
+    relative relatives santa sister sisters son sons teacher teachers teen teenager uncle wife woman women""".split()
 )
 
 
@@ -54,6 +63,7 @@ class AspectVocabulary:
             and _ASPECT_WORD.match(word)
             and word not in STOPWORDS
             and word not in NOT_ASPECTS
+            and word not in PEOPLE
             and word not in opinion_words
             and as_noun[word] >= NOUN_SHARE * uses[word]
         }
