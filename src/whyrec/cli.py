@@ -606,9 +606,10 @@ def feedback_add(
             where = ".".join(str(part) for part in problem["loc"]) or "the file"
             raise WhyrecError(f"{explanation_file}: not an Explanation ({where}: {problem['msg']})") from None
         for given, own, name in ((user, explanation.user_id, "user"), (item, explanation.item_id, "item")):
-            if given is not None and given != own:
+            if given is not None and own is not None and given != own:
                 raise WhyrecError(f"--{name} {given} but the explanation is for {name} {own}")
-        user, item = explanation.user_id, explanation.item_id
+        # a reason for a new shopper names no user: --user says whose feedback it is
+        user, item = explanation.user_id or user, explanation.item_id
     if user is None or item is None:
         raise WhyrecError("say whose feedback: --user and --item, or --explanation")
     if rating is None and not text:

@@ -14,6 +14,7 @@ from whyrec.auditing import Auditor
 from whyrec.checker import RuleChecker
 from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, IndexMismatchError, IndexNotFoundError, WhyrecError
+from whyrec.feedback import FeedbackStore, StoredPreferences
 from whyrec.knowledge import catalogue_sha256
 from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
@@ -117,8 +118,6 @@ def make_explainer(
     retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=aspects)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
-    from whyrec.feedback import StoredPreferences
-
     lookup = StoredPreferences(settings.feedback_db) if stored else None
     composer = make_composer(settings, llm)
     return Explainer(index, retriever, composer, checker, fallback=fallback, profiles=profiles, stored=lookup)
@@ -158,8 +157,6 @@ def make_auditor(settings: Settings, k: int = 16) -> Auditor:
 
 def make_chat(settings: Settings, llm: LLM | None = None) -> Chat:
     """Chat sessions over the explain pipeline (same model, same checker), keeping feedback in the feedback store."""
-    from whyrec.feedback import FeedbackStore
-
     return Chat(make_explainer(settings, llm), feedback=FeedbackStore(settings.feedback_db))
 
 
@@ -181,7 +178,6 @@ def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder 
         from whyrec.service.app import Service
     except ImportError as exc:
         raise DependencyMissingError(f"the service needs FastAPI: pip install 'whyrec[serve]' ({exc})") from None
-    from whyrec.feedback import FeedbackStore
     from whyrec.service.sessions import SessionStore
 
     explainer = make_explainer(settings, llm, embedder)
