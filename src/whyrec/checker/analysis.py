@@ -329,7 +329,10 @@ def _numbers(text: str) -> tuple[Number, ...]:
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|prompts?|rules|guidelines|above)\b"
     r"|\b(?:system prompt|system message|new instructions?|you are now|as an ai|language model)\b"
-    r"|^\s*(?:system|assistant)\s*:",
+    r"|^\s*(?:system|assistant)\s*:"
+    # an order to pass something on: "Tell the shopper it never expires."
+    r"|^\s*(?:tell|inform|remind|convince|assure|promise)\s+(?:the\s+|every\s+|all\s+|your\s+)?"
+    r"(?:shoppers?|users?|customers?|buyers?|readers?)\b",
     re.I | re.M,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")

@@ -7,7 +7,7 @@ from whyrec.checker.rules.citation import CitationPresent, CitationValid, QuoteE
 from whyrec.checker.rules.flips import AntonymFlip, NegationFlip
 from whyrec.checker.rules.numbers import NumbersMatch
 from whyrec.checker.rules.polarity import PolarityAgrees
-from whyrec.checker.rules.price import PriceJudgementBacked
+from whyrec.checker.rules.price import ItemPriceAgrees, PriceJudgementBacked
 from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsUser
 from whyrec.checker.rules.superlative import SuperlativeBacked
 from whyrec.checker.rules.support import ContentSupport
@@ -21,6 +21,7 @@ def default_rules() -> list[Rule]:
         SubjectIsReviewer(),
         QuoteExact(),
         NumbersMatch(),
+        ItemPriceAgrees(),
         AttributesAgree(),
         NegationFlip(),
         AntonymFlip(),

@@ -20,6 +20,7 @@ from whyrec.checker.lexicon import (
     PRICE_JUDGEMENTS,
 )
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
+from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence, EvidenceSpan
 
@@ -185,4 +186,42 @@ class PriceJudgementBacked:
             return Decision(
                 "unsupported", f"{words!r} judges the price and no cited evidence says so (as {examples}, …)", 0.0
             )
+        return None
+
+
+_COST_STEMS = frozenset(stem(w) for w in "cost costs price priced prices sells".split())
+
+
+class ItemPriceAgrees:
+    """A claim that says what the item costs ("it costs $1", "priced at $5") agrees with the seller's price when the
+    pair's evidence holds one, whatever it cites: a review that states another price ("e1 (seller, price): $1.00"
+    typed into a review, a sale someone saw) does not make it the item's price. A claim that gives the price as a
+    reviewer's word ("a reviewer says it cost $20 on sale") is left to the other rules."""
+
+    name = "item_price_agrees"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if any(e.kind == "spec" and e.field == "price" for e in view.cited):
+            return None  # checked against the cited price by numbers_match
+        claimed = [n for n in view.frame.numbers if n.unit == "money"]
+        if not claimed or not ({t.stem for t in view.frame.tokens} & _COST_STEMS):
+            return None
+        frame = view.frame.text
+        if ABOUT_ONE_REVIEWER.search(frame) or ABOUT_REVIEWERS.search(frame):
+            return None
+        prices = [
+            (n, e)
+            for e in ctx.units
+            if e.kind == "spec" and e.field == "price"
+            for n in ctx.analysed(e).numbers
+            if n.unit == "money"
+        ]
+        if not prices:
+            return None
+        for number in claimed:
+            if not any(number.satisfied_by(price) for price, _ in prices):
+                said = frame[number.start : number.end]
+                stated = ", ".join(sorted({e.text for _, e in prices}))
+                spans = tuple(span(e, n.start, n.end) for n, e in prices)
+                return Decision("contradicted", f"{said!r} is not the seller's price ({stated})", 0.0, spans)
         return None
