@@ -119,12 +119,19 @@ def test_a_turn_that_explained_another_item_is_a_404(client: TestClient) -> None
     assert response.status_code == 404 and "explained no item" in response.json()["error"]["message"]
 
 
+def saved_explanation(
+    demo_index_dir: Path, embedder: SentenceTransformerEmbedder, path: Path, user: str | None
+) -> Path:
+    """What `whyrec explain --json > path` saves, written by the FakeLLM."""
+    explainer = make_explainer(Settings(index=demo_index_dir), FakeLLM(), embedder)
+    path.write_text(explainer.explain(user, ITEM).model_dump_json())
+    return path
+
+
 def test_feedback_on_a_reason_for_a_new_shopper_says_whose_it_is_with_user(
     demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
-    explainer = make_explainer(Settings(index=demo_index_dir), FakeLLM(), embedder)
-    written = tmp_path / "explanation.json"
-    written.write_text(explainer.explain(None, ITEM).model_dump_json())
+    written = saved_explanation(demo_index_dir, embedder, tmp_path / "explanation.json", None)
     add = ["feedback", "add", "--explanation", str(written), "--rating", "up", "--index", str(demo_index_dir)]
     refused = runner.invoke(app, add)
     assert refused.exit_code == 2 and "say whose feedback" in refused.stderr
@@ -135,9 +142,7 @@ def test_feedback_on_a_reason_for_a_new_shopper_says_whose_it_is_with_user(
 def test_cli_feedback_add_stats_and_export(
     demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
-    explainer = make_explainer(Settings(index=demo_index_dir), FakeLLM(), embedder)
-    written = tmp_path / "explanation.json"
-    written.write_text(explainer.explain(USER, ITEM).model_dump_json())
+    written = saved_explanation(demo_index_dir, embedder, tmp_path / "explanation.json", USER)
     index = ["--index", str(demo_index_dir)]
 
     result = runner.invoke(app, ["feedback", "add", "--explanation", str(written), "--rating", "up", *index])

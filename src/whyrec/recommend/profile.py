@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from whyrec.knowledge import Store
 from whyrec.knowledge.aspects import AspectVocabulary
+from whyrec.schema import EvidenceUnit
 
 MAX_ASPECTS = 8
 PROMPT_ASPECTS = 5
@@ -53,34 +54,53 @@ class AspectProfiler:
         return cls(store, sentiment_words(), polarity)
 
     def words(self, user_id: str, exclude_item: str | None = None, n: int = PROMPT_ASPECTS) -> list[str]:
-        """The user's top `n` aspect words, most telling first (what the prompt and retrieval use)."""
-        return [a.aspect for a in self.profile(user_id, exclude_item, n).aspects]
+        """The user's top `n` aspect words, most telling first (what the prompt and retrieval use): the ranking of
+        `profile`, without reading the feeling of each sentence."""
+        mentions, _ = self._mentions(user_id, exclude_item)
+        return [aspect for aspect, _ in self._ranked(mentions)[:n]]
 
     def phrase(self, user_id: str, exclude_item: str | None = None) -> str:
         """The user's top aspect words as one phrase to embed ("design, card, meal"); empty without aspects."""
         return ", ".join(self.words(user_id, exclude_item))
 
     def profile(self, user_id: str, exclude_item: str | None = None, n: int = MAX_ASPECTS) -> UserProfile:
+        mentions, sentences = self._mentions(user_id, exclude_item)
+        feeling: dict[str, float] = {}
+        aspects = []
+        for aspect, weight in self._ranked(mentions)[:n]:
+            found = mentions[aspect]
+            for unit in found:
+                if unit.id not in feeling:
+                    feeling[unit.id] = self.polarity(unit.text)
+            aspects.append(
+                AspectMention(
+                    aspect=aspect,
+                    mentions=len(found),
+                    sentiment=round(sum(feeling[u.id] for u in found) / len(found), 3),
+                    weight=weight,
+                    unit_ids=[u.id for u in found],
+                )
+            )
+        return UserProfile(user_id, len(self.store.user_items(user_id)), sentences, aspects)
+
+    def _mentions(self, user_id: str, exclude_item: str | None) -> tuple[dict[str, list[EvidenceUnit]], int]:
+        """Each aspect the user's review sentences name, with those sentences (in id order); and how many there are."""
         from whyrec.errors import UnknownIdError
 
         if not self.store.has_user(user_id):
             raise UnknownIdError(f"unknown user {user_id!r}")
         units = self.store.units_by_rowid(self.store.user_rowids(user_id, "review", exclude_item=exclude_item))
-        mentions: dict[str, list[tuple[str, float]]] = {}
+        mentions: dict[str, list[EvidenceUnit]] = {}
         for unit in sorted(units.values(), key=lambda u: u.id):
-            feeling = self.polarity(unit.text)
             for aspect in self.vocabulary.in_text(unit.text):
-                mentions.setdefault(aspect, []).append((unit.id, feeling))
+                mentions.setdefault(aspect, []).append(unit)
+        return mentions, len(units)
+
+    def _ranked(self, mentions: dict[str, list[EvidenceUnit]]) -> list[tuple[str, float]]:
+        """(aspect, weight), heaviest first: mentions · log(sentences / sentences naming the aspect)."""
         total = max(1, self.vocabulary.sentences)
-        aspects = [
-            AspectMention(
-                aspect=aspect,
-                mentions=len(found),
-                sentiment=round(sum(f for _, f in found) / len(found), 3),
-                weight=round(len(found) * math.log(total / self.vocabulary.frequency[aspect]), 3),
-                unit_ids=[unit_id for unit_id, _ in found],
-            )
+        weights = {
+            aspect: round(len(found) * math.log(total / self.vocabulary.frequency[aspect]), 3)
             for aspect, found in mentions.items()
-        ]
-        aspects.sort(key=lambda a: (-a.weight, a.aspect))
-        return UserProfile(user_id, len(self.store.user_items(user_id)), len(units), aspects[:n])
+        }
+        return sorted(weights.items(), key=lambda pair: (-pair[1], pair[0]))
