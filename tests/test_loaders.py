@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DEMO, shared_file, write_jsonl
 from whyrec.errors import CatalogueError
@@ -179,3 +181,41 @@ def test_unrecognised_json_file_is_named(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "mystery.jsonl", [{"foo": 1}])
     with pytest.raises(CatalogueError, match=r"mystery\.jsonl: cannot tell what this file holds"):
         load_catalogue(tmp_path)
+
+
+_FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+_ROWS = st.one_of(
+    st.binary(max_size=80),  # bytes that need not be UTF-8, JSON or one line
+    st.dictionaries(
+        st.sampled_from(["item_id", "title", "price", "brand", "specs", "features", "x"]), _FIELD_VALUES, max_size=5
+    ).map(lambda row: json.dumps(row).encode()),
+)
+
+
+@given(st.lists(_ROWS, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_any_lines_load_or_are_skipped_with_a_reason_never_a_crash(rows: list[bytes]) -> None:
+    import tempfile
+
+    good = json.dumps({"item_id": "GOOD", "title": "A good product"}).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "products.jsonl"
+        path.write_bytes(b"\n".join([good, *(r.replace(b"\n", b" ") for r in rows)]) + b"\n")
+        catalogue = load_catalogue(tmp)
+        assert "GOOD" in catalogue.products
+        lines = [r.replace(b"\n", b" ") for r in rows]
+        written = 1 + sum(1 for line in lines if line.strip())  # blank lines are no records
+        duplicates = catalogue.report.notes.get("duplicate product rows ignored", 0)
+        assert len(catalogue.products) + catalogue.report.skipped + duplicates == written  # every line accounted for
+        for problem in catalogue.report.problems:
+            assert "products.jsonl:" in str(problem)
+        if catalogue.report.skipped:
+            with pytest.raises(CatalogueError, match=r"products\.jsonl:\d+: "):
+                load_catalogue(tmp, strict=True)

@@ -69,6 +69,8 @@ def parse_answer(text: str, handles: dict[str, str]) -> list[DraftClaim]:
         answer = _Answer.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ValueError(f"not the JSON the schema asks for: {str(exc).splitlines()[0]}") from exc
+    except RecursionError:  # "[[[[…" deeper than the JSON decoder goes
+        raise ValueError("not the JSON the schema asks for: nested too deeply") from None
     claims = []
     for claim in answer.claims:
         unknown = [c for c in claim.cites if c not in handles]
