@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from whyrec.agent import claims_schema
-from whyrec.errors import DependencyMissingError, ModelError
+from whyrec.errors import DependencyMissingError, ModelError, TimeoutExceeded
 from whyrec.llm import LLM, ChatMessage, ModelStore
+from whyrec.llm.deadline import deadline
 from whyrec.llm.fake import FakeLLM
 from whyrec.llm.llama import LlamaCppLLM
 
@@ -93,6 +95,26 @@ def test_a_schema_the_grammar_converter_cannot_take_is_an_error_not_free_json(ti
     unconvertible = {"type": "object", "properties": {"a": {"$ref": "https://example.com/elsewhere.json"}}}
     with pytest.raises(ModelError, match="cannot turn this JSON schema into a grammar"):
         tiny_llm.chat(MESSAGES, unconvertible, max_tokens=10)
+
+
+def test_under_a_deadline_the_real_model_answers_the_same_or_stops_when_it_passes(tiny_llm: LlamaCppLLM) -> None:
+    """With a deadline (the service's request timeout) the reply is streamed and checked token by token."""
+    schema = claims_schema(HANDLES)
+    tiny_llm.chat(MESSAGES, schema, 160)  # a first call on a cold context may differ in the last bits (prompt batch)
+    plain = tiny_llm.chat(MESSAGES, schema, 160)
+    with deadline(600):
+        streamed = tiny_llm.chat(MESSAGES, schema, 160)
+    assert streamed.text == plain.text and streamed.completion_tokens > 0
+    endless = {"type": "array", "items": {"type": "integer"}, "minItems": 400}  # hundreds of tokens to write
+    asked = [ChatMessage(role="user", content="List numbers.")]
+    started = time.perf_counter()
+    with deadline(0.5), pytest.raises(TimeoutExceeded, match="within the request timeout"):
+        tiny_llm.chat(asked, endless, max_tokens=3000)
+    assert time.perf_counter() - started < 2.5
+    tiny_llm.chat(MESSAGES, schema, 160)  # cold again: another prompt came between
+    assert tiny_llm.chat(MESSAGES, schema, 160).text == plain.text  # the stopped stream left the model usable
+    with deadline(0), pytest.raises(TimeoutExceeded):  # past already: not even started
+        tiny_llm.chat(MESSAGES, schema, 160)
 
 
 def test_the_real_model_file_is_the_registered_one(tiny_llm: LlamaCppLLM) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
 
 from conftest import DEMO_PAIRS
+from whyrec.config import Settings
 from whyrec.errors import WhyrecError
+from whyrec.factory import make_service
+from whyrec.llm import ChatMessage, JsonSchema
+from whyrec.llm.fake import FakeLLM, default_reply
+from whyrec.retrieval import SentenceTransformerEmbedder
 from whyrec.service.app import Service, create_app
 from whyrec.service.server import check_bind, is_loopback
 from whyrec.service.sessions import SessionStore
@@ -303,3 +311,44 @@ def test_chat_stream_sends_each_stage_then_the_answer(client: TestClient) -> Non
 def test_chat_stream_with_an_unknown_session_is_a_plain_404(client: TestClient) -> None:
     response = client.post("/v1/chat/stream", json={"session_id": "gone", "message": "why?"})
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def slow_reply(seconds: float) -> Callable[[Sequence[ChatMessage], JsonSchema], str]:
+    def reply(messages: Sequence[ChatMessage], schema: JsonSchema) -> str:
+        time.sleep(seconds)
+        return default_reply(messages, schema)
+
+    return reply
+
+
+def test_a_model_call_past_the_request_timeout_is_504_and_frees_the_model(
+    fake_service: Service, demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    settings = Settings(index=demo_index_dir, home=tmp_path, request_timeout=0.3, fallback=False)
+    slow = make_service(settings, llm=FakeLLM([slow_reply(0.6), slow_reply(0.6), default_reply]), embedder=embedder)
+    assert slow.request_timeout == 0.3
+    with TestClient(create_app(slow, rate_limit=0)) as client:
+        response = client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM})
+        assert response.status_code == 504 and error_of(response)["code"] == "timeout"
+        assert "within the request timeout (0.3 s)" in error_of(response)["message"]
+        with client.stream("POST", "/v1/chat/stream", json={"user_id": USER, "item_id": ITEM, "message": "why?"}) as r:
+            assert _events(r.read().decode())[-1] == ("error", {"code": "timeout", "message": ANY})
+        assert client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM}).status_code == 200
+
+
+def test_a_request_that_cannot_get_the_model_in_time_is_503_with_retry_after(fake_service: Service) -> None:
+    busy = Service(
+        chat=fake_service.chat,
+        auditor=fake_service.auditor,
+        feedback=fake_service.feedback,
+        sessions=SessionStore(),
+        request_timeout=0.2,
+    )
+    with TestClient(create_app(busy, rate_limit=0)) as client:
+        with busy.lock:  # another request holds the model
+            started = time.monotonic()
+            response = client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM})
+            waited = time.monotonic() - started
+        assert response.status_code == 503 and response.headers["retry-after"] == "1" and 0.2 <= waited < 2
+        assert error_of(response) == {"code": "busy", "message": "the model stayed busy for 0.2 s; try again"}
+        assert client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM}).status_code == 200

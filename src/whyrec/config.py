@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=65536, ge=1024, description="Largest request body accepted (413 above).")
     rate_limit: int = Field(default=120, ge=0, description="Requests per minute per client address; 0 for none.")
+    request_timeout: float = Field(
+        default=120.0,
+        ge=0,
+        description="Seconds a request may wait for the model and use it: 503 if it stays busy, 504 past it; 0: none.",
+    )
     max_sessions: int = Field(default=1000, ge=1, description="Chat sessions kept; the least recently used go.")
     session_ttl: int = Field(default=3600, ge=60, description="Seconds an idle chat session is kept.")
 

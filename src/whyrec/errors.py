@@ -43,3 +43,11 @@ class DependencyMissingError(WhyrecError):
 
 class ModelError(WhyrecError):
     """A model could not be found or loaded."""
+
+
+class TimeoutExceeded(WhyrecError):
+    """A request ran past its deadline (the service's request timeout)."""
+
+
+class ServiceBusy(WhyrecError):
+    """The model stayed busy with other requests for longer than this request may wait."""

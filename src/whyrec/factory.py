@@ -189,4 +189,5 @@ def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder 
         feedback=feedback,
         sessions=SessionStore(settings.max_sessions, settings.session_ttl),
         model_ready=(lambda: (True, llm.name)) if llm is not None else (lambda: model_readiness(settings)),
+        request_timeout=settings.request_timeout or None,
     )

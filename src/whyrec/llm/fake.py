@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from whyrec.errors import ModelError
+from whyrec.llm import deadline
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
 
 Reply = str | Callable[[Sequence[ChatMessage], JsonSchema], str] | Exception
@@ -61,6 +62,7 @@ class FakeLLM:
         return sum(int(len(m["content"].split()) * 1.3) + 8 for m in messages) + 8
 
     def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
+        deadline.check("fake: generation")
         self.calls.append((list(messages), schema))
         reply: Reply = default_reply
         if self.replies is not None:
@@ -70,6 +72,7 @@ class FakeLLM:
         if isinstance(reply, Exception):
             raise reply
         text = reply if isinstance(reply, str) else reply(messages, schema)
+        deadline.check("fake: generation")  # a scripted reply may take its time
         return Generation(
             text=text,
             finish_reason="stop",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from whyrec.errors import DependencyMissingError, ModelError
+from whyrec.llm import deadline
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
 from whyrec.llm.models import REGISTRY, ModelFile, ModelStore
 
@@ -155,30 +156,56 @@ class LlamaCppLLM:
         self._checked_schemas.add(key)
 
     def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
+        deadline.check(f"{self.name}: generation")
         with self._lock:
             llama = self.llama
             self._bind(schema)
             started = time.perf_counter()
+            request: dict[str, Any] = {
+                "messages": [dict(m) for m in messages],
+                "response_format": {"type": "json_object", "schema": dict(schema)},
+                "temperature": self.temperature,
+                "seed": self.seed,
+                "max_tokens": max_tokens,
+            }
             try:
-                response = llama.create_chat_completion(
-                    messages=[dict(m) for m in messages],
-                    response_format={"type": "json_object", "schema": dict(schema)},
-                    temperature=self.temperature,
-                    seed=self.seed,
-                    max_tokens=max_tokens,
-                )
+                if deadline.active():
+                    text, finish_reason, completion_tokens = self._stream(llama, request)
+                    prompt_tokens = self.count_tokens(messages)  # a stream reports no usage: the estimate
+                else:
+                    response = llama.create_chat_completion(**request)
+                    choice = response["choices"][0]
+                    usage = response.get("usage") or {}
+                    text, finish_reason = choice["message"].get("content") or "", choice.get("finish_reason")
+                    prompt_tokens = int(usage.get("prompt_tokens", 0))
+                    completion_tokens = int(usage.get("completion_tokens", 0))
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"{self.name}: generation failed ({exc})") from exc
             seconds = time.perf_counter() - started
-        choice = response["choices"][0]
-        usage = response.get("usage") or {}
         return Generation(
-            text=choice["message"].get("content") or "",
-            finish_reason=choice.get("finish_reason") or "stop",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
+            text=text,
+            finish_reason=finish_reason or "stop",
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             seconds=seconds,
         )
+
+    def _stream(self, llama: Any, request: dict[str, Any]) -> tuple[str, str | None, int]:
+        """Generate token by token, stopping when the request's deadline passes: llama-cpp-python's chat API takes
+        no stopping criterion, and a logits processor runs inside a C callback, where an exception is lost."""
+        parts: list[str] = []
+        finish_reason = None
+        chunks = llama.create_chat_completion(**request, stream=True)
+        try:
+            for chunk in chunks:
+                deadline.check(f"{self.name}: generation")
+                choice = chunk["choices"][0]
+                if content := choice["delta"].get("content"):
+                    parts.append(content)
+                finish_reason = choice.get("finish_reason") or finish_reason
+        finally:
+            chunks.close()  # stops llama.cpp at the next token
+        return "".join(parts), finish_reason, len(parts)
 
     def close(self) -> None:
         with self._lock:

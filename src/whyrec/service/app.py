@@ -13,7 +13,9 @@ import logging
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
@@ -31,8 +33,9 @@ from whyrec.agent.chat import KEPT_TURNS, Chat, ChatSession
 from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
 from whyrec.auditing import Auditor, AuditRequest
-from whyrec.errors import ModelError, UnknownIdError, WhyrecError
+from whyrec.errors import ModelError, ServiceBusy, TimeoutExceeded, UnknownIdError, WhyrecError
 from whyrec.feedback import Feedback, FeedbackStore
+from whyrec.llm.deadline import deadline
 from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation, Preferences
 from whyrec.service.guards import BodyLimit, RateLimit, SecurityHeaders
 from whyrec.service.sessions import SessionStore
@@ -45,6 +48,7 @@ SSE_DESCRIPTION = (
     'Server-sent events: `stage` ({"stage": "retrieve"|"generate"|"check"|"repair"}) as each stage starts, '
     'then one `answer` (a ChatAnswer) or one `error` ({"code", "message"}).'
 )
+MODEL_UNAVAILABLE = "the model is not available; see the server log"  # the log has the path, the answer not
 # Module level: endpoint annotations are resolved against this module's names (postponed annotations).
 _BEARER = HTTPBearer(auto_error=False)
 
@@ -161,11 +165,25 @@ class Service:
     sessions: SessionStore
     # () -> (ready, what): whether the model file is in place, without loading it
     model_ready: Callable[[], tuple[bool, str]] | None = None
+    # seconds a request may wait for the model and use it (503 if it stays busy, 504 past it); None: no limit
+    request_timeout: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def explainer(self) -> Explainer:
         return self.chat.explainer
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the model (and the store and sessions) for one request, within the request timeout."""
+        started = time.monotonic()
+        if not self.lock.acquire(timeout=-1 if self.request_timeout is None else self.request_timeout):
+            raise ServiceBusy(f"the model stayed busy for {self.request_timeout:g} s; try again")
+        try:
+            with deadline(self.request_timeout, since=started):
+                yield
+        finally:
+            self.lock.release()
 
 
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -180,6 +198,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Malformed request",
         429: "Rate limited",
+        503: "The model stayed busy past the request timeout, or is not available",
+        504: "The request ran past its timeout",
     }.items()
 }
 
@@ -210,7 +230,16 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     @app.exception_handler(ModelError)
     async def model_error(_: Request, exc: ModelError) -> JSONResponse:
         log.error("model error: %s", exc)
-        return _error(503, "model_unavailable", "the model is not available; see the server log")
+        return _error(503, "model_unavailable", MODEL_UNAVAILABLE)
+
+    @app.exception_handler(ServiceBusy)
+    async def busy(_: Request, exc: ServiceBusy) -> JSONResponse:
+        return _error(503, "busy", str(exc), headers={"Retry-After": "1"})
+
+    @app.exception_handler(TimeoutExceeded)
+    async def timed_out(_: Request, exc: TimeoutExceeded) -> JSONResponse:
+        log.warning("request timed out: %s", exc)
+        return _error(504, "timeout", str(exc))
 
     @app.exception_handler(WhyrecError)
     async def bad_request(_: Request, exc: WhyrecError) -> JSONResponse:
@@ -254,14 +283,14 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     @app.post("/v1/explain", tags=["explain"], dependencies=guarded)
     def explain(body: ExplainBody) -> Explanation:
         """A checked, cited reason for recommending `item_id` to `user_id` (to any shopper, without one)."""
-        with service.lock:
+        with service.turn():
             result: Explanation = service.explainer.explain(body.user_id, body.item_id, body.question, body.k)
             return result
 
     @app.post("/v1/audit", tags=["audit"], dependencies=guarded)
     def audit(body: AuditRequest) -> Audit:
         """The checker's verdict on each claim of a reason written by any system."""
-        with service.lock:
+        with service.turn():
             return service.auditor.audit(body)
 
     def session_for(body: ChatBody) -> ChatSession:
@@ -280,7 +309,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     @app.post("/v1/chat", tags=["chat"], dependencies=guarded)
     def chat(body: ChatBody) -> ChatAnswer:
         """One chat turn. The first turn names `user_id` and `item_id`; later turns give the `session_id` back."""
-        with service.lock:
+        with service.turn():
             return service.chat.ask(session_for(body), body.message)
 
     @app.post(
@@ -292,17 +321,21 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     )
     def chat_stream(body: ChatBody) -> StreamingResponse:
         """The same chat turn as server-sent events: `stage` as each stage starts, then `answer` (or `error`)."""
-        with service.lock:  # a bad session or id is still a plain 404/422, before the stream starts
+        with service.turn():  # a bad session or id is still a plain 404/422, before the stream starts
             session = session_for(body)
         events: queue.Queue[tuple[str, Any] | None] = queue.Queue()
 
         def work() -> None:
             try:
-                with service.lock:
+                with service.turn():
                     answer = service.chat.ask(session, body.message, progress=lambda s: events.put(("stage", s)))
                 events.put(("answer", answer.model_dump(mode="json")))
+            except ModelError as exc:
+                log.error("model error: %s", exc)
+                events.put(("error", {"code": "model_unavailable", "message": MODEL_UNAVAILABLE}))
             except WhyrecError as exc:
-                events.put(("error", {"code": "invalid_request", "message": str(exc)}))
+                code = {ServiceBusy: "busy", TimeoutExceeded: "timeout"}.get(type(exc), "invalid_request")
+                events.put(("error", {"code": code, "message": str(exc)}))
             except Exception:
                 log.exception("unhandled error in a chat stream")
                 events.put(("error", {"code": "internal_error", "message": "internal error; see the server log"}))
@@ -320,7 +353,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     @app.get("/v1/sessions/{session_id}", tags=["chat"], dependencies=guarded)
     def session_view(session_id: str) -> SessionView:
         """A chat session's state and (bounded) transcript."""
-        with service.lock:
+        with service.turn():
             session = service.sessions.get(session_id)
             return SessionView(
                 session_id=session.id,
@@ -335,7 +368,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     def feedback(body: Feedback) -> FeedbackReceipt:
         """Store a thumb and/or text about a reason. Text on a session ("I don't care about price") also updates
         that session's preferences, used from its next answer on."""
-        with service.lock:
+        with service.turn():
             service.explainer.retriever.check_pair(body.user_id, body.item_id)
             preferences = explanation = None
             if body.session_id is not None:
@@ -356,13 +389,13 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     def users(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> UserList:
         """Users with the longest histories first."""
         store = service.explainer.index.store
-        with service.lock:
+        with service.turn():
             return UserList(users=[u for u, _ in store.users_by_activity(limit)], total=store.count_users())
 
     @app.get("/v1/users/{user_id}", tags=["catalogue"], dependencies=guarded)
     def user(user_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> UserView:
         """A user's history, what they write about, and items to ask about."""
-        with service.lock:
+        with service.turn():
             return _user_view(service, user_id, limit)
 
     @app.get("/v1/items/{item_id}/evidence", tags=["catalogue"], dependencies=guarded)
@@ -373,7 +406,7 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         k: Annotated[int, Query(ge=1, le=100)] = 12,
     ) -> list[Evidence]:
         """Evidence for the item: for `user_id`, what a reason for that user would rest on; else its own units."""
-        with service.lock:
+        with service.turn():
             return _item_evidence(service, item_id, user_id, question, k)
 
     @app.get("/", include_in_schema=False)
