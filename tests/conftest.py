@@ -81,3 +81,22 @@ def fake_service(
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the real ~/.cache/whyrec."""
     monkeypatch.setenv("WHYREC_HOME", str(tmp_path / "home"))
+
+
+# The bad-input matrix (tests/test_bad_input.py): each case adds (entry point, input, what whyrec answered), and the
+# table is printed at the end of the run.
+MATRIX = pytest.StashKey[list[tuple[str, str, str]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[MATRIX] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    rows = config.stash.get(MATRIX, [])
+    if not rows:
+        return
+    terminalreporter.section(f"bad-input matrix: {len(rows)} cases, each a clear error and nothing lost")
+    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
+    for entry, case, answer in [("entry point", "input", "answer"), *rows]:
+        terminalreporter.write_line(f"{entry:<{widths[0]}}  {case:<{widths[1]}}  {answer[:110]}")

@@ -18,6 +18,7 @@ from whyrec.checker.audit import parse_reason
 from whyrec.checker.claims import MAX_REASON_CHARS
 from whyrec.checker.engine import RuleChecker
 from whyrec.errors import CatalogueError, WhyrecError
+from whyrec.knowledge.reader import bounded_lines, too_long
 from whyrec.retrieval.index import KnowledgeIndex
 from whyrec.retrieval.pair import PairRetriever
 from whyrec.schema import Audit, Evidence, EvidenceUnit
@@ -45,17 +46,23 @@ class AuditRequest(BaseModel):
 def read_requests(path: Path) -> Iterator[AuditRequest]:
     """Requests from a JSONL file; a bad line is a CatalogueError naming the file, the line and the field."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise WhyrecError(f"{path}: cannot read: {exc.strerror}") from None
     with handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
+        for line_no, raw in enumerate(bounded_lines(handle), start=1):
+            if isinstance(raw, int):
+                raise too_long(raw, path, line_no)
+            if not raw.strip():
                 continue
             try:
-                yield AuditRequest.model_validate(json.loads(line))
+                yield AuditRequest.model_validate(json.loads(raw.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from None
             except json.JSONDecodeError as exc:
                 raise CatalogueError(f"not JSON: {exc.msg}", path, line_no) from None
+            except RecursionError:
+                raise CatalogueError("not JSON: nested too deeply", path, line_no) from None
             except ValidationError as exc:
                 problem = exc.errors()[0]
                 field = ".".join(str(p) for p in problem["loc"]) or None

@@ -101,9 +101,13 @@ def index(
         f"into {manifest.count} evidence units in {manifest.build_seconds:.1f} s → {out_dir}"
     )
     if report.skipped:
-        err.print(f"skipped {report.skipped} bad lines (first: {report.problems[0]}); use --strict to fail on them")
+        err.print(
+            f"skipped {report.skipped} bad lines (first: {report.problems[0]}); use --strict to fail on them",
+            markup=False,
+            soft_wrap=True,
+        )
     for what, count in sorted(report.notes.items()):
-        err.print(f"note: {count} {what}")
+        err.print(f"note: {count} {what}", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -239,6 +243,8 @@ def chat(
 
     settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
     conversation = make_chat(settings)
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a crash at the prompt
+        sys.stdin.reconfigure(errors="replace")
     run_repl(conversation, conversation.start(user, item), out)  # feedback said in it is kept for next time
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from whyrec.dbguard import damaged_is
 from whyrec.errors import WhyrecError
 from whyrec.schema import Explanation, Preferences
 
@@ -92,6 +93,9 @@ class VariantStats:
         return max(0.0, centre - half), min(1.0, centre + half)
 
 
+_damaged = damaged_is(WhyrecError, "move it aside and whyrec starts a new one")
+
+
 class FeedbackStore:
     """Append-only feedback; one connection shared by threads under a lock."""
 
@@ -110,6 +114,7 @@ class FeedbackStore:
             raise WhyrecError(f"{path}: cannot open the feedback store ({exc})") from None
         self._lock = threading.Lock()
 
+    @_damaged
     def add(self, feedback: Feedback, explanation: Explanation | None = None) -> int:
         """Store one piece of feedback, with the Explanation it is about if known; returns its id."""
         model = explanation.manifest.model if explanation is not None else None
@@ -131,6 +136,7 @@ class FeedbackStore:
             )
             return int(cursor.lastrowid or 0)
 
+    @_damaged
     def record(self, feedback: Feedback, explanation: Explanation | None = None) -> int:
         """`add`, and keep what feedback text says about the user's preferences ("I don't care about price") for
         their next sessions, the latest word winning over what they said before. Returns the feedback's id."""
@@ -140,6 +146,7 @@ class FeedbackStore:
             self.set_preferences(feedback.user_id, kept)
         return self.add(feedback, explanation)
 
+    @_damaged
     def stats(self) -> list[VariantStats]:
         """Thumbs per prompt version, for feedback linked to an LLM-written reason."""
         with self._lock:
@@ -150,6 +157,7 @@ class FeedbackStore:
             ).fetchall()
         return [VariantStats(version, int(up), int(down)) for version, up, down in rows]
 
+    @_damaged
     def accepted(self) -> list[tuple[int, Explanation]]:
         """(feedback id, Explanation) of every thumbs-up linked to a reason, oldest first."""
         with self._lock:
@@ -158,12 +166,14 @@ class FeedbackStore:
             ).fetchall()
         return [(int(row[0]), Explanation.model_validate_json(row[1])) for row in rows]
 
+    @_damaged
     def preferences(self, user_id: str) -> Preferences:
         """What the user told whyrec in feedback text ("I don't care about price"), kept across sessions."""
         with self._lock:
             row = self._db.execute("SELECT preferences FROM preferences WHERE user_id = ?", (user_id,)).fetchone()
         return Preferences.model_validate_json(row[0]) if row else Preferences()
 
+    @_damaged
     def set_preferences(self, user_id: str, preferences: Preferences) -> None:
         with self._lock:
             self._db.execute(
@@ -172,6 +182,7 @@ class FeedbackStore:
                 (user_id, time.time(), preferences.model_dump_json()),
             )
 
+    @_damaged
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])

@@ -215,6 +215,15 @@ def run_batch(
     if parquet is not None:  # the rows go to a journal beside it; the Parquet file is written from it at the end
         require_pyarrow()
         out_path = journal_for(parquet)
+    # Built here even for a pool: it checks the ids, and builds the demo index once before workers open it. The
+    # pairs are read before the output is opened, so a pairs file that fails creates no output.
+    explainer = make_explainer(settings)
+    pairs = read_pairs(
+        pairs_path,
+        explainer.retriever.check_pair,
+        on_bad_row,
+        report=lambda bad: console.print(f"skipped {bad}", markup=False, soft_wrap=True),
+    )
     with ResumableOutput(out_path) as output:
         if output.cut:
             console.print(
@@ -222,14 +231,6 @@ def run_batch(
                 markup=False,
                 soft_wrap=True,
             )
-        # Built here even for a pool: it checks the ids, and builds the demo index once before workers open it.
-        explainer = make_explainer(settings)
-        pairs = read_pairs(
-            pairs_path,
-            explainer.retriever.check_pair,
-            on_bad_row,
-            report=lambda bad: console.print(f"skipped {bad}", markup=False, soft_wrap=True),
-        )
         todo = [pair for pair in pairs.pairs if pair.key not in output.done]
         summary = BatchSummary(
             already_done=len(pairs.pairs) - len(todo), bad_rows=len(pairs.bad), duplicates=pairs.duplicates

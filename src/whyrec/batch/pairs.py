@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,32 +53,35 @@ def read_pairs(
     """Every row of `path` checked by `check`; a bad row is reported and left out, or raised with `fail`."""
     result, seen = PairsFile(), set[tuple[str, str]]()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise CatalogueError(f"the header must name {' and '.join(COLUMNS)} (missing {missing[0]})", path, 1)
-            for row in reader:
-                try:
-                    pair = _pair(row, reader.line_num, path, check)
-                except CatalogueError as bad:
-                    if on_bad_row == "fail":
-                        raise
-                    result.bad.append(bad)
-                    report(bad)
-                    continue
-                if pair.key in seen:
-                    result.duplicates += 1
-                else:
-                    seen.add(pair.key)
-                    result.pairs.append(pair)
+        data = path.read_bytes()
     except OSError as exc:
         raise WhyrecError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CatalogueError("not UTF-8 text", path) from None
-    except csv.Error as exc:
-        raise CatalogueError(f"not CSV: {exc}", path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"not UTF-8 text (byte {exc.start})", path, data[: exc.start].count(b"\n") + 1) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise CatalogueError(f"the header must name {' and '.join(COLUMNS)} (missing {missing[0]})", path, 1)
+        for row in reader:
+            try:
+                pair = _pair(row, reader.line_num, path, check)
+            except CatalogueError as bad:
+                if on_bad_row == "fail":
+                    raise
+                result.bad.append(bad)
+                report(bad)
+                continue
+            if pair.key in seen:
+                result.duplicates += 1
+            else:
+                seen.add(pair.key)
+                result.pairs.append(pair)
+    except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, a NUL byte: the rest cannot be trusted
+        raise CatalogueError(f"not CSV: {exc}", path, reader.line_num) from None
     return result
 
 

@@ -106,7 +106,12 @@ def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
                 report.skip(CatalogueError(str(exc), path, line_no, exc.field))
                 continue
             if isinstance(record, Product):
-                if record.item_id in catalogue.products:
+                if (first := catalogue.products.get(record.item_id)) is not None:
+                    if strict and first != record:  # repeated rows are common in Amazon metadata
+                        where = catalogue.refs[f"product:{record.item_id}"]
+                        raise CatalogueError(
+                            f"item {record.item_id!r} again, with other data than at {where}", path, line_no
+                        )
                     report.note("duplicate product rows ignored")
                     continue
                 catalogue.products[record.item_id] = record

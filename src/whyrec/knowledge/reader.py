@@ -14,6 +14,9 @@ from typing import Any
 from whyrec.errors import CatalogueError
 
 MAX_PROBLEMS_KEPT = 20
+# Real catalogue lines are kilobytes (the longest Amazon 2018 metadata line in ../shared/data: 14 KB); a longer line
+# is skipped without being held in memory.
+MAX_LINE_BYTES = 4 << 20
 
 
 @dataclass
@@ -61,11 +64,34 @@ def _decode(raw: bytes, path: Path, line_no: int) -> str:
         raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from exc
 
 
+def bounded_lines(handle: io.BufferedIOBase) -> Iterator[bytes | int]:
+    """The file's lines; a line over MAX_LINE_BYTES is read through without being kept, and yielded as its size."""
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield raw
+            continue
+        size = len(raw)
+        while raw and not raw.endswith(b"\n"):
+            raw = handle.readline(1 << 20)
+            size += len(raw)
+        yield size
+
+
+def too_long(size: int, path: Path, line_no: int) -> CatalogueError:
+    return CatalogueError(
+        f"line of {size / 1e6:.1f} MB, longer than whyrec reads ({MAX_LINE_BYTES >> 20} MiB)", path, line_no
+    )
+
+
 def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each JSON object line; bad lines go to the report."""
     with _open_bytes(path) as handle:
         try:
-            for line_no, raw in enumerate(handle, start=1):
+            for line_no, raw in enumerate(bounded_lines(handle), start=1):
+                if isinstance(raw, int):
+                    report.lines_read += 1
+                    report.skip(too_long(raw, path, line_no))
+                    continue
                 if not raw.strip():
                     continue
                 report.lines_read += 1
@@ -76,6 +102,9 @@ def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, 
                     continue
                 except json.JSONDecodeError as exc:
                     report.skip(CatalogueError(f"malformed JSON ({exc.msg}, column {exc.colno})", path, line_no))
+                    continue
+                except RecursionError:  # "[[[[…" deeper than the decoder goes
+                    report.skip(CatalogueError("JSON nested too deeply", path, line_no))
                     continue
                 if not isinstance(value, dict):
                     report.skip(CatalogueError(f"expected a JSON object, got {type(value).__name__}", path, line_no))
@@ -95,9 +124,20 @@ def read_csv(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, An
         line_no = data[: exc.start].count(b"\n") + 1
         raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        return
-    for row in reader:
+    try:
+        if reader.fieldnames is None:
+            return
+    except csv.Error as exc:
+        raise CatalogueError(f"unreadable CSV header ({exc})", path, 1) from exc
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, a NUL byte
+            report.lines_read += 1
+            report.skip(CatalogueError(f"unreadable CSV row ({exc})", path, reader.line_num))
+            continue
         report.lines_read += 1
         if None in row:  # more cells than header columns
             report.skip(CatalogueError("more cells than header columns", path, reader.line_num))
@@ -109,10 +149,12 @@ def sniff_keys(path: Path) -> set[str]:
     """Keys of the first JSON object line, used to tell one file format from another."""
     with _open_bytes(path) as handle:
         try:
-            for raw in handle:
+            for raw in bounded_lines(handle):
+                if isinstance(raw, int):
+                    continue
                 try:
                     value = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError):
+                except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                     continue
                 if isinstance(value, dict):
                     return set(value)

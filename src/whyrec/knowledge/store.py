@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from whyrec.dbguard import damaged_is
 from whyrec.errors import IndexMismatchError
 from whyrec.knowledge.catalogue import Catalogue
 from whyrec.schema import EvidenceUnit, Product
@@ -35,6 +36,7 @@ CREATE INDEX units_item ON units (item_id, kind);
 CREATE INDEX units_user ON units (user_id, kind);
 CREATE INDEX reviews_user ON reviews (user_id);
 """
+_damaged = damaged_is(IndexMismatchError, "re-run `whyrec index`")
 _UNIT_COLUMNS = "rowid, id, item_id, user_id, kind, field, text, rating, source_ref"
 
 
@@ -120,6 +122,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    @_damaged
     def product(self, item_id: str) -> Product | None:
         row = self._db.execute("SELECT * FROM products WHERE item_id = ?", (item_id,)).fetchone()
         if row is None:
@@ -135,17 +138,21 @@ class Store:
             description=row["description"],
         )
 
+    @_damaged
     def has_user(self, user_id: str) -> bool:
         query = "SELECT 1 FROM interactions WHERE user_id = ? UNION SELECT 1 FROM reviews WHERE user_id = ? LIMIT 1"
         return self._db.execute(query, (user_id, user_id)).fetchone() is not None
 
+    @_damaged
     def item_ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT item_id FROM products ORDER BY item_id")]
 
+    @_damaged
     def titles(self) -> dict[str, str]:
         """Every item id with its title."""
         return dict(self._db.execute("SELECT item_id, title FROM products ORDER BY item_id").fetchall())
 
+    @_damaged
     def user_items(self, user_id: str) -> list[str]:
         """The items in a user's history, latest first."""
         rows = self._db.execute(
@@ -153,11 +160,13 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    @_damaged
     def title_rowids(self) -> dict[str, int]:
         """Each item's title unit (its row in the vector index)."""
         rows = self._db.execute("SELECT item_id, rowid FROM units WHERE kind = 'spec' AND field = 'title'")
         return dict(rows.fetchall())
 
+    @_damaged
     def users_by_activity(self, limit: int) -> list[tuple[str, int]]:
         """Users with the most items in their history first, with that count."""
         rows = self._db.execute(
@@ -166,15 +175,19 @@ class Store:
         )
         return [(row[0], int(row[1])) for row in rows]
 
+    @_damaged
     def count_users(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT user_id) FROM interactions").fetchone()[0])
 
+    @_damaged
     def user_ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT DISTINCT user_id FROM interactions ORDER BY user_id")]
 
+    @_damaged
     def count_units(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM units").fetchone()[0])
 
+    @_damaged
     def units_by_rowid(self, rowids: Iterable[int]) -> dict[int, EvidenceUnit]:
         ids = list(rowids)
         if not ids:
@@ -183,6 +196,7 @@ class Store:
         rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE rowid IN ({marks})", ids)
         return {row["rowid"]: _unit(row) for row in rows}
 
+    @_damaged
     def units_by_id(self, ids: Iterable[str]) -> dict[str, EvidenceUnit]:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
@@ -191,6 +205,7 @@ class Store:
         rows = self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id IN ({marks})", wanted)
         return {row["id"]: _unit(row) for row in rows}
 
+    @_damaged
     def item_unit_rowids(self, item_id: str, exclude_user: str | None = None) -> list[int]:
         """The item's own units (specs, description, reviews), leaving out one user's review of it."""
         rows = self._db.execute(
@@ -199,6 +214,7 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    @_damaged
     def spec_rowids(self, item_id: str, fields: Sequence[str]) -> list[int]:
         marks = ",".join("?" * len(fields))
         rows = self._db.execute(
@@ -207,6 +223,7 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    @_damaged
     def spec_units(self, item_id: str) -> list[EvidenceUnit]:
         """An item's spec units in catalogue order."""
         rows = self._db.execute(
@@ -214,10 +231,12 @@ class Store:
         )
         return [_unit(row) for row in rows]
 
+    @_damaged
     def unit_texts(self, kind: str) -> list[str]:
         """The text of every unit of one kind."""
         return [row[0] for row in self._db.execute("SELECT text FROM units WHERE kind = ?", (kind,))]
 
+    @_damaged
     def user_rowids(self, user_id: str, kind: str, exclude_item: str | None = None) -> list[int]:
         """A user's own units of one kind (`history` or `review`), leaving out one item."""
         rows = self._db.execute(
@@ -226,6 +245,7 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    @_damaged
     def review_text(self, user_id: str, item_id: str) -> str | None:
         """The text of the user's latest review of the item, or None if they wrote none."""
         row = self._db.execute(
@@ -234,6 +254,7 @@ class Store:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    @_damaged
     def reviewed_pairs(self, min_other_items: int = 1) -> list[tuple[str, str]]:
         """(user, item) pairs where the user reviewed the item and has at least `min_other_items` other items in
         their history, sorted."""
@@ -245,6 +266,7 @@ class Store:
         )
         return [(row[0], row[1]) for row in rows]
 
+    @_damaged
     def interactions(self) -> list[tuple[str, str, float | None, int | None]]:
         """Every (user, item, rating, time) of the catalogue, sorted by user, then time, then item."""
         rows = self._db.execute(
@@ -252,11 +274,13 @@ class Store:
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
+    @_damaged
     def item_units(self, item_id: str) -> list[tuple[int, str | None]]:
         """(rowid, user_id) of the item's own units (specs, description, reviews; not history)."""
         rows = self._db.execute("SELECT rowid, user_id FROM units WHERE item_id = ? AND kind != 'history'", (item_id,))
         return [(row[0], row[1]) for row in rows]
 
+    @_damaged
     def brands(self) -> list[str]:
         """Every brand of the catalogue, as spelled there."""
         rows = self._db.execute("SELECT DISTINCT brand FROM products WHERE brand IS NOT NULL ORDER BY brand")

@@ -35,6 +35,9 @@ class InputDigest(BaseModel):
     name: str
     format: str
     sha256: str
+    # size and mtime_ns: a cheap test of whether the file changed since the build (older manifests have neither)
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 class LoadSummary(BaseModel):
@@ -117,7 +120,7 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
             count=len(units),
             catalogue_root=str(catalogue.resolve()),
             catalogue_sha256=loaded.sha256,
-            inputs=[InputDigest(name=i.path.name, format=i.format, sha256=i.sha256) for i in loaded.inputs],
+            inputs=[_digest(i.path, i.format, i.sha256) for i in loaded.inputs],
             index_sha256=file_sha256(work / VECTORS_FILE),
             load_report=LoadSummary(
                 products=len(loaded.products),
@@ -137,6 +140,32 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
     finally:
         shutil.rmtree(work, ignore_errors=True)  # gone already when the swap succeeded
     return manifest
+
+
+def _digest(path: Path, fmt: str, sha256: str) -> InputDigest:
+    stat = path.stat()
+    return InputDigest(name=path.name, format=fmt, sha256=sha256, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+def changed_inputs(manifest: IndexManifest) -> list[str]:
+    """The catalogue files that changed or went away since the index was built. A catalogue that is no longer
+    where it was is not a change: the index holds everything it serves."""
+    root = Path(manifest.catalogue_root)
+    if not root.exists():
+        return []
+    changed = []
+    for digest in manifest.inputs:
+        path = root if root.is_file() else root / digest.name
+        try:
+            stat = path.stat()
+        except OSError:
+            changed.append(f"{digest.name} is gone")
+            continue
+        if digest.size is None or (stat.st_size, stat.st_mtime_ns) == (digest.size, digest.mtime_ns):
+            continue  # the same file (or a manifest without sizes); a touched file is read to be sure
+        if file_sha256(path) != digest.sha256:
+            changed.append(f"{digest.name} changed")
+    return changed
 
 
 def read_manifest(path: Path) -> IndexManifest:
@@ -161,6 +190,10 @@ def open_index(path: Path, embedder: Embedder) -> KnowledgeIndex:
         raise IndexMismatchError(
             f"{path}: index was built with embedder {manifest.embedder} ({manifest.dim} dims) but this run uses "
             f"{embedder.name} ({embedder.dim} dims); {rebuild}"
+        )
+    if changed := changed_inputs(manifest):
+        raise IndexMismatchError(
+            f"{path}: the index is older than its catalogue ({', '.join(changed)} since it was built); {rebuild}"
         )
     vectors = FaissIndex.load(path / VECTORS_FILE)
     store = Store(path / STORE_FILE)

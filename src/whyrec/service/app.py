@@ -193,6 +193,7 @@ def _error(status: int, code: str, message: str, headers: Mapping[str, str] | No
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
+        400: "A body that cannot be decoded (not UTF-8)",
         401: "Missing or wrong bearer token",
         404: "Unknown user, item or session",
         413: "Request body too large",
@@ -247,13 +248,23 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problem = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        problem: dict[str, Any] = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if problem.get("type") == "json_invalid":  # loc is ("body", character offset)
+            offset = problem["loc"][-1]
+            detail = (problem.get("ctx") or {"error": "JSON decode error"})["error"]
+            return _error(422, "invalid_request", f"body: not JSON ({detail}, at character {offset})")
         where = ".".join(str(p) for p in problem["loc"])
         return _error(422, "invalid_request", f"{where}: {problem['msg']}" if where else str(problem["msg"]))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "body_too_large",
+        }
         return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
