@@ -183,6 +183,29 @@ def test_index_by_default_skips_and_counts_every_bad_line_naming_the_first(
     record("index", "all of the above at once, without --strict", f"exit 0: {skipped[:60]}…; 1 unknown-item noted")
 
 
+CSV_ROWS: dict[str, tuple[bytes, str]] = {
+    "CSV cell of 200 KB": (
+        b"r2,X1,u2,5," + b"a" * 200_000 + b"\n",
+        "unreadable CSV row (field larger than field limit",
+    ),
+    "CSV non-UTF-8 bytes": (b"r2,X1,u2,5,caf\xe9\n", "not valid UTF-8"),
+    "CSV row with more cells than columns": (b"r2,X1,u2,5,ok,extra\n", "more cells than header columns"),
+    "CSV mistyped field (rating: 'five')": (b"r2,X1,u2,five,ok\n", "field 'rating'"),
+}
+
+
+@pytest.mark.parametrize("case", CSV_ROWS)
+def test_index_strict_on_csv_names_file_and_line(case: str, tmp_path: Path, record: Record) -> None:
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    (catalogue / "products.csv").write_text("item_id,title,price\nX1,Tea Card,$15.00\n")
+    row, expect = CSV_ROWS[case]
+    (catalogue / "reviews.csv").write_bytes(b"review_id,item_id,user_id,rating,text\nr1,X1,u1,5,Nice tea.\n" + row)
+    answer = cli("index", str(catalogue), "--out", str(tmp_path / "index"), "--strict")
+    record("index --strict", case, refused(answer, "reviews.csv:3: ", expect))
+    assert not (tmp_path / "index").exists()
+
+
 @pytest.mark.parametrize("case", ["empty catalogue", "no such directory", "--out is a folder of one's own files"])
 def test_index_refuses_what_it_cannot_build_and_touches_nothing(case: str, tmp_path: Path, record: Record) -> None:
     source, out = tmp_path / "catalogue", tmp_path / "out"
@@ -333,8 +356,8 @@ def test_chat_refuses_unknown_ids_before_starting(case: str, args: list[str], ex
 PAIR_ROWS: dict[str, tuple[bytes, str]] = {
     "missing field (no item_id cell)": (b"{user}\n", "field 'item_id': missing"),
     "unknown id (user)": (b"nobody,{item}\n", "unknown user 'nobody'"),
-    "non-UTF-8 bytes": (b"caf\xe9,{item}\n", "not UTF-8"),
-    "10 MB line": (b"{user}," + b"a" * TEN_MB + b"\n", "not CSV"),
+    "non-UTF-8 bytes": (b"caf\xe9,{item}\n", ":3: not UTF-8"),
+    "10 MB line": (b"{user}," + b"a" * TEN_MB + b"\n", ":3: not CSV: field larger than field limit"),
 }
 
 

@@ -81,7 +81,7 @@ def read_pairs(
                 seen.add(pair.key)
                 result.pairs.append(pair)
     except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, a NUL byte: the rest cannot be trusted
-        raise CatalogueError(f"not CSV: {exc}", path, reader.line_num) from None
+        raise CatalogueError(f"not CSV: {exc}", path, reader.line_num + 1) from None  # the line is not counted yet
     return result
 
 

@@ -136,7 +136,7 @@ def read_csv(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, An
             return
         except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, a NUL byte
             report.lines_read += 1
-            report.skip(CatalogueError(f"unreadable CSV row ({exc})", path, reader.line_num))
+            report.skip(CatalogueError(f"unreadable CSV row ({exc})", path, reader.line_num + 1))  # not counted yet
             continue
         report.lines_read += 1
         if None in row:  # more cells than header columns
