@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from whyrec import __version__
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
-from whyrec.filelock import exclusive_lock
+from whyrec.filelock import exclusive_lock, shared_lock
 from whyrec.knowledge import Store, load_catalogue, split_catalogue
 from whyrec.knowledge.catalogue import file_sha256
 from whyrec.retrieval.embedder import Embedder
@@ -179,7 +179,15 @@ def read_manifest(path: Path) -> IndexManifest:
 
 
 def open_index(path: Path, embedder: Embedder) -> KnowledgeIndex:
-    """Open an index built with the same embedder as `embedder`; anything else is told to re-index."""
+    """Open an index built with the same embedder as `embedder`; anything else is told to re-index.
+
+    Opening shares the lock a build takes to swap a new index in, so the manifest, vectors and store always come
+    from one build; once open, the index keeps serving that build (its files stay open) whatever is swapped in."""
+    with shared_lock(path.parent / f".{path.name}.lock"):
+        return _open(path, embedder)
+
+
+def _open(path: Path, embedder: Embedder) -> KnowledgeIndex:
     manifest = read_manifest(path)
     rebuild = f"re-run `whyrec index {manifest.catalogue_root} --out {path}`"
     if manifest.format_version != FORMAT_VERSION:
