@@ -452,6 +452,19 @@ def test_api_answers_bad_bodies_with_a_json_error(case: str, api: Callable[..., 
         assert client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM}).status_code == 200
 
 
+def test_api_on_an_index_damaged_while_serving_is_503_without_the_path(
+    index: Path, tmp_path: Path, record: Record
+) -> None:
+    settings = Settings(index=index, home=tmp_path / "home", embedder="hashing", composer="extractive")
+    service = make_service(settings, embedder=HashingEmbedder())
+    with TestClient(create_app(service, rate_limit=0), raise_server_exceptions=False) as client:
+        assert client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM}).status_code == 200
+        (index / STORE_FILE).write_bytes(b"not sqlite" * 1000)
+        response = client.post("/v1/explain", json={"user_id": USER, "item_id": DEMO_PAIRS[1][1]})
+        record("API /v1/explain", "SQLite store damaged while serving", _json_error(response, 503, "damaged"))
+        assert "store.sqlite" not in response.text
+
+
 LLM_REPLIES: dict[str, list[str | Exception]] = {
     "LLM answers garbage (twice)": ["Sure! Here is why: it is great.", "{{{{"],
     "LLM answers nothing (twice)": ["", ""],

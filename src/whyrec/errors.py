@@ -25,12 +25,17 @@ class CatalogueError(WhyrecError):
         super().__init__(f"{where}{what}{message}")
 
 
+class StorageError(WhyrecError):
+    """A file whyrec keeps for itself (the index store, the feedback store) is damaged or cannot be opened."""
+
+
 class IndexNotFoundError(WhyrecError):
     """No index where one was expected."""
 
 
-class IndexMismatchError(WhyrecError):
-    """The index on disk was built differently from what this run needs (another embedder, another format)."""
+class IndexMismatchError(StorageError):
+    """The index on disk was built differently from what this run needs (another embedder, another format), no
+    longer matches its catalogue, or is damaged."""
 
 
 class UnknownIdError(WhyrecError):

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from whyrec.dbguard import damaged_is
-from whyrec.errors import WhyrecError
+from whyrec.errors import StorageError
 from whyrec.schema import Explanation, Preferences
 
 MAX_FEEDBACK_CHARS = 2000
@@ -93,7 +93,7 @@ class VariantStats:
         return max(0.0, centre - half), min(1.0, centre + half)
 
 
-_damaged = damaged_is(WhyrecError, "move it aside and whyrec starts a new one")
+_damaged = damaged_is(StorageError, "move it aside and whyrec starts a new one")
 
 
 class FeedbackStore:
@@ -111,7 +111,7 @@ class FeedbackStore:
                 if column not in have:
                     self._db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
         except (OSError, sqlite3.DatabaseError) as exc:
-            raise WhyrecError(f"{path}: cannot open the feedback store ({exc})") from None
+            raise StorageError(f"{path}: cannot open the feedback store ({exc})") from None
         self._lock = threading.Lock()
 
     @_damaged

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from whyrec.errors import CatalogueError, WhyrecError
+from whyrec.errors import CatalogueError, UnknownIdError, WhyrecError
 
 OnBadRow = Literal["skip", "fail"]
 PairCheck = Callable[[str, str], None]  # raises a WhyrecError for a user or item the catalogue does not hold
@@ -96,6 +96,6 @@ def _pair(row: dict[str | None, str | None], line: int, path: Path, check: PairC
         ids[column] = value.strip()
     try:
         check(ids["user_id"], ids["item_id"])
-    except WhyrecError as exc:
+    except UnknownIdError as exc:
         raise CatalogueError(str(exc), path, line) from None
     return Pair(ids["user_id"], ids["item_id"], line)

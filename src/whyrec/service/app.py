@@ -33,7 +33,14 @@ from whyrec.agent.chat import KEPT_TURNS, Chat, ChatSession
 from whyrec.agent.explain import Explainer
 from whyrec.agent.intents import MAX_MESSAGE_CHARS
 from whyrec.auditing import Auditor, AuditRequest
-from whyrec.errors import ModelError, ServiceBusy, TimeoutExceeded, UnknownIdError, WhyrecError
+from whyrec.errors import (
+    ModelError,
+    ServiceBusy,
+    StorageError,
+    TimeoutExceeded,
+    UnknownIdError,
+    WhyrecError,
+)
 from whyrec.feedback import Feedback, FeedbackStore
 from whyrec.llm.deadline import deadline
 from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation, Preferences
@@ -48,7 +55,9 @@ SSE_DESCRIPTION = (
     'Server-sent events: `stage` ({"stage": "retrieve"|"generate"|"check"|"repair"}) as each stage starts, '
     'then one `answer` (a ChatAnswer) or one `error` ({"code", "message"}).'
 )
-MODEL_UNAVAILABLE = "the model is not available; see the server log"  # the log has the path, the answer not
+# The log has the path and the cause; the answer has neither.
+MODEL_UNAVAILABLE = "the model is not available; see the server log"
+STORAGE_UNAVAILABLE = "a data file of the service is damaged; see the server log"
 # Module level: endpoint annotations are resolved against this module's names (postponed annotations).
 _BEARER = HTTPBearer(auto_error=False)
 
@@ -199,7 +208,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Malformed request",
         429: "Rate limited",
-        503: "The model stayed busy past the request timeout, or is not available",
+        503: "The model stayed busy past the request timeout or is not available, or a data file is damaged",
         504: "The request ran past its timeout",
     }.items()
 }
@@ -232,6 +241,11 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
     async def model_error(_: Request, exc: ModelError) -> JSONResponse:
         log.error("model error: %s", exc)
         return _error(503, "model_unavailable", MODEL_UNAVAILABLE)
+
+    @app.exception_handler(StorageError)
+    async def storage_error(_: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage error: %s", exc)
+        return _error(503, "storage_unavailable", STORAGE_UNAVAILABLE)
 
     @app.exception_handler(ServiceBusy)
     async def busy(_: Request, exc: ServiceBusy) -> JSONResponse:
@@ -344,6 +358,9 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
             except ModelError as exc:
                 log.error("model error: %s", exc)
                 events.put(("error", {"code": "model_unavailable", "message": MODEL_UNAVAILABLE}))
+            except StorageError as exc:
+                log.error("storage error: %s", exc)
+                events.put(("error", {"code": "storage_unavailable", "message": STORAGE_UNAVAILABLE}))
             except WhyrecError as exc:
                 code = {ServiceBusy: "busy", TimeoutExceeded: "timeout"}.get(type(exc), "invalid_request")
                 events.put(("error", {"code": code, "message": str(exc)}))
