@@ -56,17 +56,22 @@ def read_requests(path: Path) -> Iterator[AuditRequest]:
             if not raw.strip():
                 continue
             try:
-                yield AuditRequest.model_validate(json.loads(raw.decode("utf-8")))
+                value = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from None
             except json.JSONDecodeError as exc:
                 raise CatalogueError(f"not JSON: {exc.msg}", path, line_no) from None
             except RecursionError:
                 raise CatalogueError("not JSON: nested too deeply", path, line_no) from None
+            except ValueError:  # after its subclasses: an integer of more digits than int() takes
+                raise CatalogueError("not JSON: a number with too many digits", path, line_no) from None
+            try:
+                request = AuditRequest.model_validate(value)
             except ValidationError as exc:
                 problem = exc.errors()[0]
                 field = ".".join(str(p) for p in problem["loc"]) or None
                 raise CatalogueError(problem["msg"], path, line_no, field) from None
+            yield request
 
 
 @dataclass

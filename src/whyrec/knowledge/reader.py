@@ -103,6 +103,9 @@ def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, 
                 except json.JSONDecodeError as exc:
                     report.skip(CatalogueError(f"malformed JSON ({exc.msg}, column {exc.colno})", path, line_no))
                     continue
+                except ValueError:  # an integer of more digits than int() takes (sys.get_int_max_str_digits)
+                    report.skip(CatalogueError("JSON number with too many digits", path, line_no))
+                    continue
                 except RecursionError:  # "[[[[…" deeper than the decoder goes
                     report.skip(CatalogueError("JSON nested too deeply", path, line_no))
                     continue
@@ -114,21 +117,31 @@ def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, 
             raise CatalogueError(f"cannot read: {exc}", path) from exc
 
 
+def _is_utf8(text: str) -> bool:
+    """False for text read with `surrogateescape` that held bytes which were not UTF-8."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_csv(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, row) for each CSV row (header on line 1); empty cells become None."""
     with _open_bytes(path) as handle:
         data = handle.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line_no = data[: exc.start].count(b"\n") + 1
-        raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from exc
+    # Bytes that are not UTF-8 become lone surrogates: they cost the row they are in, not the whole file.
+    text = data.decode("utf-8-sig", errors="surrogateescape")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         if reader.fieldnames is None:
             return
     except csv.Error as exc:
         raise CatalogueError(f"unreadable CSV header ({exc})", path, 1) from exc
+    if not all(_is_utf8(name) for name in reader.fieldnames):
+        raise CatalogueError("not valid UTF-8 in the CSV header", path, reader.line_num)
     while True:
         try:
             row = next(reader)
@@ -142,6 +155,9 @@ def read_csv(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, An
         if None in row:  # more cells than header columns
             report.skip(CatalogueError("more cells than header columns", path, reader.line_num))
             continue
+        if (bad := next((k for k, v in row.items() if v is not None and not _is_utf8(v)), None)) is not None:
+            report.skip(CatalogueError(f"not valid UTF-8 (column {bad!r})", path, reader.line_num))
+            continue
         yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items()}
 
 
@@ -154,7 +170,7 @@ def sniff_keys(path: Path) -> set[str]:
                     continue
                 try:
                     value = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                except (ValueError, RecursionError):  # not UTF-8, not JSON, a number too long for int()
                     continue
                 if isinstance(value, dict):
                     return set(value)
