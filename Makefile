@@ -26,7 +26,7 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-cpu
 GPU_FLAGS :=
 endif
 
-.PHONY: venv demo test test-slow lint bench eval calibrate clean serve
+.PHONY: venv demo test test-slow fuzz lint bench eval calibrate clean serve
 
 venv: $(STAMP)
 
@@ -73,6 +73,11 @@ test: $(STAMP) $(CHROMIUM)
 
 test-slow: $(STAMP) $(VENV)/.model-qwen2.5-0.5b
 	$(BIN)/pytest -q -m slow
+
+# The property tests alone, with FUZZ_SCALE times the examples `make test` draws (a few minutes at 50).
+FUZZ_SCALE ?= 50
+fuzz: $(STAMP)
+	WHYREC_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/pytest -q -m fuzz -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks eval data/demo

@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 SHARED = Path(os.environ.get("WHYREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DEMO_PAIRS = [tuple(line.split(",")) for line in (DEMO / "pairs.csv").read_text().split()[1:]]
+# Property tests draw examples(n) examples: n in `make test`, n × WHYREC_FUZZ_SCALE in `make fuzz`.
+FUZZ_SCALE = int(os.environ.get("WHYREC_FUZZ_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    return n * FUZZ_SCALE
 
 
 def shared_file(relative: str) -> Path:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from whyrec.checker import RuleChecker, check, parse_reason
 from whyrec.checker.config import load_thresholds
 from whyrec.schema import Claim, ClaimVerdict, Evidence
@@ -409,7 +410,9 @@ def test_empty_reason_has_no_verdicts_and_an_overlong_one_is_refused() -> None:
 # --- properties ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.fuzz
 @given(st.integers(min_value=1, max_value=10_000).filter(lambda n: n != 25))
+@settings(max_examples=examples(100), deadline=None)
 def test_changing_the_number_in_a_supported_claim_makes_it_contradicted(price: int) -> None:
     assert outcome("It costs $25.", "P:spec:price")[0] == "supported"
     assert outcome(f"It costs ${price}.", "P:spec:price")[0] == "contradicted"
@@ -428,7 +431,8 @@ CLAIMS = [
 ]
 
 
-@settings(max_examples=30)
+@pytest.mark.fuzz
+@settings(max_examples=examples(30))
 @given(st.randoms(use_true_random=False))
 def test_reordering_the_evidence_does_not_change_a_verdict(rnd: random.Random) -> None:
     claims = [Claim(text=t, cites=c, span=(0, len(t))) for t, c in CLAIMS]
@@ -442,7 +446,8 @@ SENTENCES = [e.text for e in EVIDENCE if e.kind in ("review", "description")]
 WORDS = "battery arrived quickly never not great $12 3 stars best red easy slow and but the it card you".split()
 
 
-@settings(max_examples=60)
+@pytest.mark.fuzz
+@settings(max_examples=examples(60))
 @given(
     st.one_of(
         st.sampled_from(SENTENCES),
@@ -453,6 +458,33 @@ WORDS = "battery arrived quickly never not great $12 3 stars best red easy slow 
 def test_a_reason_copied_verbatim_from_the_evidence_is_supported(text: str, others: list[str]) -> None:
     verdicts = check(text, [*others, text])
     assert verdicts and all(v.label == "supported" for v in verdicts), [(v.rule, v.detail) for v in verdicts]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "claim", "label"),
+    [
+        # found by `make fuzz`: a word said once negated and once plainly, the plain one in another clause
+        (
+            "The first one never arrived, but the replacement arrived quickly.",
+            "The replacement arrived quickly.",
+            "supported",
+        ),
+        ("It never arrived and the battery arrived.", "The battery arrived.", "supported"),
+        ("Arrived never and battery arrived.", "Battery arrived.", "supported"),
+        ("The box was not damaged and the card was damaged.", "The card was damaged.", "supported"),
+        # a quote is read with the negation it has in the evidence
+        ("I would not recommend this card to anyone.", "Recommend this card to anyone.", "contradicted"),
+        ("Not great.", "Great.", "contradicted"),
+    ],
+)
+def test_a_negation_in_another_clause_does_not_flip_a_claim(evidence: str, claim: str, label: str) -> None:
+    assert [v.label for v in check(claim, [evidence])] == [label]
+
+
+def test_a_claim_quoting_one_unit_is_not_flipped_by_another_that_says_the_opposite() -> None:
+    """Found by `make fuzz`: the evidence says it both ways, so neither way is a flip."""
+    verdicts = check("Never arrived.", ["Arrived quickly, a great gift for coffee lovers.", "Never arrived."])
+    assert [v.label for v in verdicts] == ["supported"]
 
 
 def test_a_marker_at_the_end_of_a_sentence_cites_for_all_its_clauses() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from whyrec.checker.claims import MAX_REASON_CHARS, split_claims
 
 
@@ -52,7 +53,9 @@ def test_splitting_a_reason_at_the_limit_takes_bounded_time() -> None:
     assert len(claims) > 1000 and time.perf_counter() - started < 2.0
 
 
+@pytest.mark.fuzz
 @given(st.text(alphabet=st.sampled_from(list('abc XYZ.,;!?"$5 and but')), max_size=300))
+@settings(max_examples=examples(100), deadline=None)
 def test_spans_point_at_the_claim_text_in_order_without_overlap(reason: str) -> None:
     previous_end = 0
     for claim in split_claims(reason):

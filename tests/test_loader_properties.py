@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from conftest import write_jsonl
+from conftest import examples, write_jsonl
 from whyrec.errors import CatalogueError
 from whyrec.knowledge import Catalogue, load_catalogue
 from whyrec.schema import Interaction
@@ -178,8 +178,9 @@ REVIEW_FORMATS = [
 
 
 @pytest.mark.parametrize("fmt", REVIEW_FORMATS, ids=lambda fmt: fmt.name)
+@pytest.mark.fuzz
 @given(data=st.data())
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 def test_any_review_lines_become_reviews_counted_skips_or_notes_never_a_crash(
     fmt: ReviewFormat, data: st.DataObject
 ) -> None:
@@ -240,8 +241,9 @@ def _as_record(line: bytes, model: type[BaseModel]) -> BaseModel | None:
         return None
 
 
+@pytest.mark.fuzz
 @given(rows=st.lists(_INTERACTION_LINES, max_size=10))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_any_interaction_lines_become_history_counted_skips_or_notes_never_a_crash(rows: list[bytes]) -> None:
     """Every non-blank line of interactions.jsonl is skipped at its own line if it is no Interaction record, noted if
     its item is unknown, and otherwise in the user's history: the first line of a user-item pair wins unless a review
@@ -318,8 +320,9 @@ def _csv_records(text: str) -> dict[int, list[str]]:
     return records
 
 
+@pytest.mark.fuzz
 @given(table=_csv_tables())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_any_csv_product_rows_become_products_or_counted_skips_never_a_crash(
     table: tuple[list[str], list[list[str]]],
 ) -> None:
@@ -373,8 +376,9 @@ _CSV_REVIEW_LINES = st.one_of(
 )
 
 
+@pytest.mark.fuzz
 @given(rows=st.lists(_CSV_REVIEW_LINES, max_size=8))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_any_csv_review_bytes_become_reviews_counted_skips_or_notes_never_a_crash(rows: list[bytes]) -> None:
     """reviews.csv of arbitrary bytes (non-UTF-8, stray quotes, too many cells) next to a good products.csv: every
     record the csv module reads is a review, a skip naming the line it ends on (always so for a record with bytes

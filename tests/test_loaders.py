@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO, shared_file, write_jsonl
+from conftest import DEMO, examples, shared_file, write_jsonl
 from whyrec.errors import CatalogueError
 from whyrec.knowledge import load_catalogue
 
@@ -199,8 +199,9 @@ _ROWS = st.one_of(
 )
 
 
+@pytest.mark.fuzz
 @given(st.lists(_ROWS, max_size=8))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 def test_any_lines_load_or_are_skipped_with_a_reason_never_a_crash(rows: list[bytes]) -> None:
     import tempfile
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO_PAIRS
+from conftest import DEMO_PAIRS, examples
 from whyrec.agent.draft import place_claims
 from whyrec.agent.llm_composer import parse_answer
 from whyrec.checker import RuleChecker
@@ -80,8 +80,9 @@ _JSON = st.recursive(
 )
 
 
+@pytest.mark.fuzz
 @given(st.one_of(st.text(max_size=300), _JSON.map(json.dumps), st.just("[" * 5000)))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_any_model_output_parses_into_cited_claims_or_a_value_error(text: str) -> None:
     """Whatever a model writes, parse_answer gives claims citing known evidence ids, or a ValueError the composer
     turns into a re-ask; never another exception."""

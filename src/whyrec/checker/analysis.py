@@ -152,9 +152,14 @@ def is_cue(word: str) -> bool:
     return word in NEGATION_CUES or word.endswith("n't")
 
 
-def follows_cue(tokens: tuple[Token, ...], index: int, window: int) -> bool:
-    """Whether a negation cue stands among the `window` tokens before `tokens[index]`."""
-    return any(is_cue(t.word) for t in tokens[max(0, index - window) : index])
+def follows_cue(tokens: tuple[Token, ...], index: int, window: int, text: str | None = None) -> bool:
+    """Whether a negation cue stands among the `window` tokens before `tokens[index]`; given the `text` the tokens
+    come from, only in the same clause ("never arrived, but the replacement *arrived*" has none)."""
+    before = tokens[max(0, index - window) : index]
+    if text is not None:
+        clause = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, tokens[index].start)), default=0)
+        before = tuple(t for t in before if t.start >= clause)
+    return any(is_cue(t.word) for t in before)
 
 
 def is_content(word: str) -> bool:
@@ -197,8 +202,8 @@ def _tokens(text: str) -> tuple[Token, ...]:
         tokens.append(Token(word, stem(word), match.start(), match.end(), negated=negated))
         if cue:
             scope_left = NEGATION_SCOPE
-        elif negated:
-            scope_left = 0
+        elif negated or (word in ("and", "or") and len(tokens) > 1 and is_cue(tokens[-2].word)):
+            scope_left = 0  # a cue right before "and" looked back: "arrived never and *battery* …"
         elif scope_left and word not in STOPWORDS:  # "does not come with any *digital* issues"
             scope_left -= 1
         if word == "free" and len(tokens) > 1 and text[tokens[-2].end : match.start()] == "-":

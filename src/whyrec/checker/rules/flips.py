@@ -11,11 +11,20 @@ from whyrec.schema import Evidence
 
 def _near_cue(text: str, tokens: tuple[Token, ...], index: int) -> bool:
     """A negation cue just before the word, or right after it across a colon or dash ("Expiration: never")."""
-    if follows_cue(tokens, index, window=2):
+    if follows_cue(tokens, index, window=2, text=text):
         return True
     if index + 1 < len(tokens) and is_cue(tokens[index + 1].word):
         return bool(set(text[tokens[index].end : tokens[index + 1].start]) & {":", "-", "–"})
     return False
+
+
+def _quotes(claim: tuple[Token, ...], unit: tuple[Token, ...]) -> bool:
+    """The claim's words are a run of the unit's, each negated or not alike ("the battery arrived" of "It never
+    arrived and the battery arrived"): what a negation does elsewhere in the unit is no reason to read the claim
+    against it. One word is not a quote."""
+    words = [(t.word, t.negated) for t in claim]
+    run = [(t.word, t.negated) for t in unit]
+    return len(words) > 1 and any(run[i : i + len(words)] == words for i in range(len(run) - len(words) + 1))
 
 
 def _aligned(view: ClaimView, ctx: Context, unit: Evidence, word: str) -> bool:
@@ -34,7 +43,10 @@ class NegationFlip:
         claim_pos = {t.stem for t in view.frame.tokens if not t.negated} & words - claim_neg
         claim_has_cue = view.frame.has_negation()
         pool = view.pool(ctx)
-        for stem in sorted(claim_neg | (claim_pos if not claim_has_cue else set())):
+        # a unit the claim quotes says each of its words the claim's way: none is then said only the other way
+        quoted = any(_quotes(view.frame.tokens, ctx.analysed(unit).tokens) for unit in pool)
+        flippable = set() if quoted else claim_neg | (claim_pos if not claim_has_cue else set())
+        for stem in sorted(flippable):
             said_plain: list[tuple[Evidence, Token]] = []
             said_negated: list[tuple[Evidence, Token]] = []
             for unit in pool:
@@ -44,7 +56,7 @@ class NegationFlip:
                         continue
                     if token.negated or _near_cue(unit.text, tokens, index):
                         said_negated.append((unit, token))
-                    elif not follows_cue(tokens, index, window=6):  # "no fees or *expiration* dates"
+                    elif not follows_cue(tokens, index, window=6, text=unit.text):  # "no fees or *expiration* dates"
                         said_plain.append((unit, token))
             if said_plain and said_negated:
                 continue  # the evidence says it both ways
