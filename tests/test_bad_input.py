@@ -461,6 +461,35 @@ def test_api_answers_bad_bodies_with_a_json_error(case: str, api: Callable[..., 
         assert client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM}).status_code == 200
 
 
+OTHER_ENDPOINTS: dict[str, dict[str, object]] = {
+    "/v1/audit": {"user_id": USER, "item_id": ITEM, "reason": "It is a gift card."},
+    "/v1/chat": {"user_id": USER, "item_id": ITEM, "message": "why?"},
+    "/v1/feedback": {"user_id": USER, "item_id": ITEM, "rating": "up"},
+}
+
+
+@pytest.mark.parametrize("endpoint", OTHER_ENDPOINTS)
+@pytest.mark.parametrize("case", ["malformed JSON", "missing field (no item_id)", "unknown id (user)", "10 MB body"])
+def test_every_api_endpoint_answers_bad_bodies_with_a_json_error(
+    endpoint: str, case: str, api: Callable[..., TestClient], record: Record
+) -> None:
+    good = OTHER_ENDPOINTS[endpoint]
+    body, status, expect = {
+        "malformed JSON": (b'{"user_id": "U",,}', 422, "body: not JSON"),
+        "missing field (no item_id)": (
+            json.dumps({k: v for k, v in good.items() if k != "item_id"}).encode(),
+            422,
+            "item_id",
+        ),
+        "unknown id (user)": (json.dumps({**good, "user_id": "nobody"}).encode(), 404, "unknown user 'nobody'"),
+        "10 MB body": (json.dumps({**good, "pad": "a" * TEN_MB}).encode(), 413, "over 65536 bytes"),
+    }[case]
+    with api() as client:
+        response = client.post(endpoint, content=body, headers={"Content-Type": "application/json"})
+        record(f"API {endpoint}", case, _json_error(response, status, expect))
+        assert client.post(endpoint, json=good).status_code in (200, 201)
+
+
 def test_api_on_an_index_damaged_while_serving_is_503_without_the_path(
     index: Path, tmp_path: Path, record: Record
 ) -> None:
