@@ -18,7 +18,7 @@ from whyrec.checker.audit import parse_reason
 from whyrec.checker.claims import MAX_REASON_CHARS
 from whyrec.checker.engine import RuleChecker
 from whyrec.errors import CatalogueError, WhyrecError
-from whyrec.knowledge.reader import bounded_lines, too_long
+from whyrec.knowledge.reader import bounded_lines, decode_line, too_long
 from whyrec.retrieval.index import KnowledgeIndex
 from whyrec.retrieval.pair import PairRetriever
 from whyrec.schema import Audit, Evidence, EvidenceUnit
@@ -55,10 +55,9 @@ def read_requests(path: Path) -> Iterator[AuditRequest]:
                 raise too_long(raw, path, line_no)
             if not raw.strip():
                 continue
+            text = decode_line(raw, path, line_no)  # "not valid UTF-8 (byte N)", naming file and line
             try:
-                value = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise CatalogueError(f"not valid UTF-8 (byte {exc.start})", path, line_no) from None
+                value = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise CatalogueError(f"not JSON: {exc.msg}", path, line_no) from None
             except RecursionError:

@@ -57,7 +57,7 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
         raise CatalogueError(f"cannot read: {exc.strerror or exc}", path) from exc
 
 
-def _decode(raw: bytes, path: Path, line_no: int) -> str:
+def decode_line(raw: bytes, path: Path, line_no: int) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,7 +96,7 @@ def read_jsonl(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, 
                     continue
                 report.lines_read += 1
                 try:
-                    value = json.loads(_decode(raw, path, line_no))
+                    value = json.loads(decode_line(raw, path, line_no))
                 except CatalogueError as exc:
                     report.skip(exc)
                     continue
