@@ -171,6 +171,15 @@ def test_product_without_reviews_is_kept_and_noted(tmp_path: Path) -> None:
     assert catalogue.report.notes["products without reviews (explained from specs only)"] == 1
 
 
+def test_reviews_without_product_metadata_are_a_catalogue_of_items_known_by_id(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "r.jsonl", [REVIEW_2018, {**REVIEW_2018, "reviewerID": "U2", "asin": "P2"}])
+    catalogue = load_catalogue(tmp_path)
+    assert sorted(catalogue.products) == ["P1", "P2"]
+    assert catalogue.products["P1"].title == "Item P1" and catalogue.products["P1"].price is None
+    assert len(catalogue.reviews) == 2 and ("U2", "P2") in catalogue.interactions
+    assert catalogue.report.notes["items known from reviews only (no product metadata)"] == 2
+
+
 def test_empty_catalogue_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "products.jsonl").write_text("")
     with pytest.raises(CatalogueError, match="empty catalogue"):

@@ -50,6 +50,12 @@ def default_generated() -> Path:
     return Path.cwd() / "eval" / "data" / "products"
 
 
+def demo_items(root: Path | None = None) -> frozenset[str]:
+    """The items of the bundled demo catalogue: the rules were read against them, so they are never test items."""
+    meta = (root or Path.cwd() / "data" / "demo") / "meta_Gift_Cards.jsonl"
+    return frozenset(str(row["asin"]) for row in _jsonl(meta))
+
+
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:

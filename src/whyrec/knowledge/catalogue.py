@@ -120,6 +120,8 @@ def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
                 pending_reviews.append((record, path, line_no))
             else:
                 interactions.append((record, path, line_no))
+    if not catalogue.products and pending_reviews:
+        _items_from_reviews(catalogue, pending_reviews)
     if not catalogue.products:
         raise CatalogueError("empty catalogue: no product records found", root)
     _attach_reviews(catalogue, pending_reviews)
@@ -128,6 +130,16 @@ def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
     if without := sum(1 for item_id in catalogue.products if item_id not in reviewed):
         report.note("products without reviews (explained from specs only)", without)
     return catalogue
+
+
+def _items_from_reviews(catalogue: Catalogue, reviews: list[tuple[Review, Path, int]]) -> None:
+    """A catalogue of reviews without product metadata: each reviewed item becomes a product known by its id alone
+    (no title, brand or price a reason could cite as the seller's), so its reviews are its evidence."""
+    for review, path, line_no in reviews:
+        if review.item_id not in catalogue.products:
+            catalogue.products[review.item_id] = Product(item_id=review.item_id, title=f"Item {review.item_id}")
+            catalogue.refs[f"product:{review.item_id}"] = f"{path.name}:{line_no}"
+    catalogue.report.note("items known from reviews only (no product metadata)", len(catalogue.products))
 
 
 def _unknown_item(catalogue: Catalogue, item_id: str, path: Path, line_no: int, what: str) -> None:
