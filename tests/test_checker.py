@@ -326,7 +326,7 @@ def test_a_claim_in_other_words_is_supported_by_embedding_similarity_in_the_gray
     thresholds = load_thresholds().model_copy(deep=True)
     support = thresholds.support.model_copy(update={"overlap": 0.9, "overlap_floor": 0.0, "embedding": 0.8})
     thresholds = thresholds.model_copy(update={"support": support})
-    claim, cited = "Delivery came speedily, a lovely gift.", EVIDENCE[5]
+    claim, cited = "Delivery came speedily, a lovely present for coffee fans.", EVIDENCE[5]  # shares "coffee"
     near = RuleChecker(thresholds, embedder=_TableEmbedder({claim, cited.text}))  # type: ignore[arg-type]
     far = RuleChecker(thresholds, embedder=_TableEmbedder({cited.text}))  # type: ignore[arg-type]
     made = Claim(text=claim, cites=[cited.id], span=(0, len(claim)))
@@ -457,7 +457,10 @@ WORDS = "battery arrived quickly never not great $12 3 stars best red easy slow 
 )
 def test_a_reason_copied_verbatim_from_the_evidence_is_supported(text: str, others: list[str]) -> None:
     verdicts = check(text, [*others, text])
-    assert verdicts and all(v.label == "supported" for v in verdicts), [(v.rule, v.detail) for v in verdicts]
+    # supported, unless it says nothing checkable ("Never.", "Great and the card."): that is never supported
+    assert verdicts and all(v.label == "supported" or v.rule == "no_content" for v in verdicts), [
+        (v.rule, v.detail) for v in verdicts
+    ]
 
 
 @pytest.mark.parametrize(
@@ -474,7 +477,7 @@ def test_a_reason_copied_verbatim_from_the_evidence_is_supported(text: str, othe
         ("The box was not damaged and the card was damaged.", "The card was damaged.", "supported"),
         # a quote is read with the negation it has in the evidence
         ("I would not recommend this card to anyone.", "Recommend this card to anyone.", "contradicted"),
-        ("Not great.", "Great.", "contradicted"),
+        ("Not great coffee.", "Great coffee.", "contradicted"),
     ],
 )
 def test_a_negation_in_another_clause_does_not_flip_a_claim(evidence: str, claim: str, label: str) -> None:

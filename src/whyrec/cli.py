@@ -550,8 +550,8 @@ def eval_recommend(
 @user_errors
 def eval_grounding(
     datasets: Annotated[
-        str, typer.Option(help="Comma-separated: product, product-generated, summedits, wice.")
-    ] = "product,product-generated,summedits,wice",
+        str, typer.Option(help="Comma-separated: product, product-generated, magazine, probes, summedits, wice.")
+    ] = "product,product-generated,magazine,probes,summedits,wice",
     split: Annotated[str, typer.Option(help="test (default) or dev. WiCE has only a held-out set.")] = "test",
     shared: Annotated[Path | None, typer.Option(help="Shared data folder (default: ../shared/data).")] = None,
     product: Annotated[

@@ -46,6 +46,13 @@ UnitKind = Literal["spec", "description", "review", "history"]
 Speaker = Literal["seller", "reviewer", "user"]
 
 
+class ReviewContext(Record):
+    """Where a review sentence stands in its review: the sentences around it (None at either end)."""
+
+    before: str | None = None
+    after: str | None = None
+
+
 class EvidenceUnit(Record):
     """The smallest citable piece of evidence, with a stable, readable id (e.g. `B00ABC:rev:A1X:s2`)."""
 
@@ -57,6 +64,7 @@ class EvidenceUnit(Record):
     text: str
     rating: float | None = Field(default=None, description="The star rating of the review or interaction, if any.")
     source_ref: str = Field(description="Where the text came from: file:line of the catalogue record.")
+    context: ReviewContext | None = Field(default=None, description="For a review sentence: its neighbours.")
 
 
 class Evidence(EvidenceUnit):
@@ -105,6 +113,11 @@ class ClaimVerdict(Record):
     evidence_spans: list[EvidenceSpan] = Field(default_factory=list)
     score: float = 0.0
     attempt: int = Field(default=1, description="1 for the first draft, 2 for the re-ask after rejections.")
+    atoms: int = Field(default=1, description="How many atomic statements the claim was split into.")
+    atom: str | None = Field(default=None, description="The atomic statement that failed, when the claim has several.")
+    atom_span: tuple[int, int] | None = Field(
+        default=None, description="Where the failing atom's own words stand in the claim's text."
+    )
 
     @property
     def accepted(self) -> bool:

@@ -38,6 +38,7 @@ class Units:
         self.product: dict[str, list[EvidenceUnit]] = defaultdict(list)
         self.reviews: dict[str, list[EvidenceUnit]] = defaultdict(list)
         self.history: dict[str, list[EvidenceUnit]] = defaultdict(list)
+        self.all_units = {unit.id: unit for unit in units}
         for unit in units:
             if unit.kind == "history":
                 self.history[unit.user_id or ""].append(unit)

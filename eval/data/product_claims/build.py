@@ -32,9 +32,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from whyrec.knowledge.catalogue import load_catalogue
-from whyrec.knowledge.split import split_catalogue
 from whyrec.evaluation.datasets import demo_items
+from whyrec.knowledge.catalogue import load_catalogue
+from whyrec.knowledge.context import with_context
+from whyrec.knowledge.split import split_catalogue
 from whyrec.schema import EvidenceUnit
 
 HERE = Path(__file__).resolve().parent
@@ -91,6 +92,7 @@ class Units:
         self.product: dict[str, list[EvidenceUnit]] = defaultdict(list)
         self.reviews: dict[str, list[EvidenceUnit]] = defaultdict(list)
         self.history: dict[str, list[EvidenceUnit]] = defaultdict(list)
+        self.all_units = {unit.id: unit for unit in units}
         for unit in units:
             if unit.kind == "history":
                 assert unit.user_id is not None
@@ -190,7 +192,7 @@ def build(shared: Path) -> dict[str, list[dict[str, Any]]]:
                 "label": row["label"],
                 "kind": row["kind"],
                 "note": row["note"],
-                "evidence": [u.model_dump() for u in evidence],
+                "evidence": [u.model_dump() for u in with_context(evidence, units.all_units)],
             }
         )
     return splits

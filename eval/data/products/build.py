@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whyrec.knowledge.catalogue import load_catalogue
-from whyrec.knowledge.split import split_catalogue
 from whyrec.evaluation.datasets import demo_items
+from whyrec.knowledge.catalogue import load_catalogue
+from whyrec.knowledge.context import with_context
+from whyrec.knowledge.split import split_catalogue
 from whyrec.schema import EvidenceUnit
 
 HERE = Path(__file__).resolve().parent
@@ -169,6 +170,7 @@ class Builder:
         self.category = category
         self.by_item: dict[str, list[EvidenceUnit]] = defaultdict(list)
         self.history: dict[str, list[EvidenceUnit]] = defaultdict(list)
+        self.all_units = {unit.id: unit for unit in units}
         for unit in units:
             if unit.kind == "history":
                 self.history[unit.user_id or ""].append(unit)
@@ -211,7 +213,7 @@ class Builder:
         cited = [u for u in reviews if u.id in cites]
         rest = [u for u in reviews if u.id not in cites][: max(0, MAX_REVIEW_UNITS - len(cited))]
         history = sorted((h for h in self.history[user] if h.item_id != item.item_id), key=lambda u: u.id)
-        return facts + sorted(cited + rest, key=lambda u: u.id) + history
+        return with_context(facts + sorted(cited + rest, key=lambda u: u.id) + history, self.all_units)
 
     # --- claims -----------------------------------------------------------------------------------------------
     def claims(self, item: Item, user: str) -> Iterator[Row]:

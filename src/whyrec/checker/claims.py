@@ -41,18 +41,24 @@ class ClaimSpan:
     sentence: int = 0  # which sentence of the reason the claim is in (clauses of one sentence share it)
 
 
-def _has_predicate(text: str) -> bool:
+def is_predicate_word(word: str) -> bool:
+    """A verb or auxiliary of the kind that marks a predicate ("is", "arrived", "works")."""
+    word = word.lower()
+    return word in _PREDICATE_WORDS or (len(word) > 4 and word.endswith("ed"))
+
+
+def has_predicate(text: str) -> bool:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) > 1 and words[0] in _SUBJECTS:
         return True
-    return any(w in _PREDICATE_WORDS or (len(w) > 4 and w.endswith("ed")) for w in words)
+    return any(is_predicate_word(w) for w in words)
 
 
 def _inside_quote(text: str, position: int) -> bool:
     return text.count('"', 0, position) % 2 == 1
 
 
-def _sentence_spans(reason: str) -> list[tuple[int, int]]:
+def sentence_spans(reason: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(reason):
         end = match.end()
@@ -66,7 +72,7 @@ def _sentence_spans(reason: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _clause_spans(reason: str, start: int, end: int) -> list[tuple[int, int]]:
+def clause_spans(reason: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split one sentence at coordinators whose both sides carry a predicate; quotes are never split."""
     pieces: list[tuple[int, int]] = []
     left = start
@@ -74,7 +80,7 @@ def _clause_spans(reason: str, start: int, end: int) -> list[tuple[int, int]]:
         if _inside_quote(reason, match.start()):
             continue
         head, tail = reason[left : match.start()], reason[match.end() : end]
-        if _has_predicate(head) and _has_predicate(tail):
+        if has_predicate(head) and has_predicate(tail):
             pieces.append((left, match.start()))
             left = match.end()
     pieces.append((left, end))
@@ -86,8 +92,8 @@ def split_claims(reason: str) -> list[ClaimSpan]:
     if len(reason) > MAX_REASON_CHARS:
         raise ValueError(f"reason is {len(reason):,} characters; the limit is {MAX_REASON_CHARS:,}")
     claims = []
-    for sentence, (sentence_start, sentence_end) in enumerate(_sentence_spans(reason)):
-        for start, end in _clause_spans(reason, sentence_start, sentence_end):
+    for sentence, (sentence_start, sentence_end) in enumerate(sentence_spans(reason)):
+        for start, end in clause_spans(reason, sentence_start, sentence_end):
             text = reason[start:end]
             stripped = text.strip()
             if not any(ch.isalnum() for ch in stripped):

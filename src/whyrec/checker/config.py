@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_THRESHOLDS = "thresholds-v1.toml"
+DEFAULT_THRESHOLDS = "thresholds-v2.toml"
 
 
 class _Section(BaseModel):

@@ -11,12 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.checker.analysis import analyse
+from whyrec.checker.atoms import MAX_ATOMS, split_atoms
 from whyrec.checker.config import Thresholds, load_thresholds
+from whyrec.checker.patterns import ABOUT_USER
 from whyrec.checker.rules import ClaimView, Context, Rule, default_rules
 from whyrec.checker.rules.base import Vectors
-from whyrec.checker.rules.subject import ABOUT_USER
 from whyrec.retrieval.embedder import Embedder
 from whyrec.schema import Claim, ClaimVerdict, Evidence
+
+MAX_CLAIM_CHARS = 2_000  # a reason's claim is a sentence; a longer text is refused whole, not split at length
 
 
 class _EmbeddingCache:
@@ -63,16 +66,53 @@ class RuleChecker:
         return [self.check_claim(claim, ctx, auto_cite=uncited == "best") for claim in claims]
 
     def check_claim(self, claim: Claim, ctx: Context, auto_cite: bool = False) -> ClaimVerdict:
-        cited = [ctx.evidence[c] for c in dict.fromkeys(claim.cites) if c in ctx.evidence]
-        auto = auto_cite and not claim.cites
-        view = ClaimView(claim=claim, cited=best_units(claim, ctx) if auto else cited, auto_cited=auto)
+        """The claim's verdict: it is split into atomic statements first, and it is supported only when every atom
+        is; otherwise the verdict is its first failing atom's, naming that atom and where it stands in the claim."""
+        if len(claim.text) > MAX_CLAIM_CHARS:
+            detail = (
+                f"a claim of {len(claim.text):,} characters is not one claim; split it (at most {MAX_CLAIM_CHARS:,})"
+            )
+            return ClaimVerdict(claim=claim, label="unsupported", rule="atoms", detail=detail)
+        atoms = split_atoms(claim.text)
+        if len(atoms) > MAX_ATOMS:
+            detail = f"the claim makes more than {MAX_ATOMS} separate statements; split it"
+            return ClaimVerdict(claim=claim, label="unsupported", rule="atoms", detail=detail, atoms=len(atoms))
+        if len(atoms) == 1:
+            return self._check_atom(claim, claim, ctx, auto_cite)
+        verdicts = [
+            self._check_atom(claim, claim.model_copy(update={"text": atom.text}), ctx, auto_cite) for atom in atoms
+        ]
+        for n, (atom, verdict) in enumerate(zip(atoms, verdicts, strict=True), start=1):
+            if not verdict.accepted:
+                return verdict.model_copy(
+                    update={
+                        "detail": f"part {n} of {len(atoms)}, {atom.text!r}: {verdict.detail}",
+                        "atom": atom.text,
+                        "atom_span": (atom.start, atom.end),
+                        "atoms": len(atoms),
+                    }
+                )
+        spans = list(dict.fromkeys(s for v in verdicts for s in v.evidence_spans))
+        return verdicts[0].model_copy(
+            update={
+                "detail": f"all {len(atoms)} parts supported: " + "; ".join(v.detail for v in verdicts),
+                "evidence_spans": spans,
+                "score": min(v.score for v in verdicts),
+                "atoms": len(atoms),
+            }
+        )
+
+    def _check_atom(self, claim: Claim, atom: Claim, ctx: Context, auto_cite: bool) -> ClaimVerdict:
+        cited = [ctx.evidence[c] for c in dict.fromkeys(atom.cites) if c in ctx.evidence]
+        auto = auto_cite and not atom.cites
+        view = ClaimView(claim=atom, cited=best_units(atom, ctx) if auto else cited, auto_cited=auto)
         for rule in self.rules:
             decision = rule(view, ctx)
             if decision is None:
                 continue
             detail = decision.detail + (" (uncited: checked against the best match)" if auto else "")
             return ClaimVerdict(
-                claim=claim,
+                claim=claim,  # the claim as given, whichever of its atoms this is
                 label=decision.label,
                 rule=rule.name,
                 detail=detail,

@@ -3,11 +3,18 @@
 - `product`: hand-written product-domain claims (eval/data/product_claims), cited, with the pair's evidence units.
 - `product-generated`: claims generated from templates and single edits (eval/data/products), same record shape.
 - `summedits`: SummEdits (Laban et al. 2023), four domains; the "evaluation" split is dev, "test" is test.
+- `magazine`: claims about Magazine Subscriptions items in a catalogue of reviews alone (eval/data/magazine_claims),
+  written by annotators from a fixed brief; a category nothing is tuned on, so test only.
+- `probes`: true/broken claim pairs of named kinds (eval/data/probes); test only.
 - `wice`: WiCE (Kamoi et al. 2023) claim-level entailment, dev file; held out entirely (never calibrated on).
+
+Test files are frozen: `eval/data/frozen.json` holds a fingerprint of each (its claims, labels and evidence texts);
+`fingerprint` computes it, and a test fails when a file no longer matches.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -19,8 +26,13 @@ from whyrec.knowledge.split import split_sentences
 from whyrec.schema import Claim, Evidence
 
 Split = Literal["dev", "test"]
-DATASETS = ("product", "product-generated", "summedits", "wice")
+DATASETS = ("product", "product-generated", "magazine", "probes", "summedits", "wice")
 SUMMEDITS_DOMAINS = ("news", "podcast", "qmsumm", "sales_email")
+# The SummEdits domains whose dev split calibrates the thresholds; the others are domains calibration never saw.
+SUMMEDITS_CALIBRATION = ("news", "sales_email")
+TEST_ONLY = ("magazine", "probes", "wice")
+# Product-set items of this category calibrate nothing: it is the category the checker is measured on unseen.
+UNSEEN_CATEGORY = "Magazine Subscriptions"
 # WiCE evidence comes with Wikipedia-style metadata lines; they are context, not claims' support.
 _WICE_META = "(meta data)"
 
@@ -48,6 +60,30 @@ def default_product() -> Path:
 
 def default_generated() -> Path:
     return Path.cwd() / "eval" / "data" / "products"
+
+
+def data_root() -> Path:
+    return Path.cwd() / "eval" / "data"
+
+
+_FOLDERS = {"magazine": "magazine_claims", "probes": "probes"}
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of what a labelled file says: each row's id, item, user, claim, citations, label and kind, and the
+    ids and texts of its evidence (not fields a loader may add to evidence later, such as a sentence's context)."""
+    digest = hashlib.sha256()
+    for row in _jsonl(path):
+        kept = {k: row.get(k) for k in ("id", "item_id", "user_id", "claim", "cites", "label", "kind")}
+        kept["evidence"] = [[u["id"], u["text"]] for u in row.get("evidence", [])]
+        digest.update(json.dumps(kept, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def category_of(case: Case) -> str:
+    """The product's category, from its seller category unit ("" when the catalogue has none)."""
+    unit = next((e for e in case.evidence if e.kind == "spec" and e.field == "category"), None)
+    return unit.text.removeprefix("Category:").strip() if unit else ""
 
 
 def demo_items(root: Path | None = None) -> frozenset[str]:
@@ -153,6 +189,8 @@ def load(dataset: str, split: Split, shared: Path | None = None, product: Path |
         dev = other / "dev.jsonl"
         seen = {str(row["item_id"]) for row in _jsonl(dev)} if dev.exists() else set()
         return [c for c in cases if c.item_id not in seen]
+    if dataset in _FOLDERS:
+        return product_cases(data_root() / _FOLDERS[dataset], "test", dataset) if split == "test" else []
     if dataset == "summedits":
         return summedits_cases(shared, split)
     if dataset == "wice":

@@ -18,7 +18,7 @@ import numpy as np
 from whyrec.checker.analysis import clear_caches
 from whyrec.checker.audit import parse_reason
 from whyrec.checker.engine import RuleChecker
-from whyrec.evaluation.datasets import Case
+from whyrec.evaluation.datasets import SUMMEDITS_CALIBRATION, Case
 from whyrec.retrieval.embedder import Embedder
 from whyrec.schema import Claim, ClaimVerdict
 
@@ -45,6 +45,7 @@ class Report:
     claims: int
     claims_per_second: float
     claims_per_second_lexical: float = 0.0  # the same cases with the lexical rules only (no embedding step)
+    lexical_balanced_accuracy: float = 0.0  # the lexical rules alone on the same cases
     by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -175,11 +176,18 @@ def evaluate(
         for n, case in enumerate(cases):
             if case.dataset != name:
                 groups.setdefault(case.dataset, []).append(n)
+        for n, case in enumerate(cases):  # domains calibration never read, together
+            if case.dataset.startswith("summedits/") and case.dataset.split("/")[1] not in SUMMEDITS_CALIBRATION:
+                groups.setdefault("summedits/unseen-domains", []).append(n)
         for group, members in groups.items():
             picked = [outcomes[n] for n in members]
             result = report(group, cases[0].split, picked, [scores[n] for n in members], threshold)
             if fast:
                 seconds = float(np.median([sum(run[n].seconds for n in members) for run in fast]))
                 result.claims_per_second_lexical = round(result.claims / seconds, 1) if seconds else 0.0
+                lexical = [fast[0][n] for n in members]
+                result.lexical_balanced_accuracy = round(
+                    balanced_accuracy([o.case.consistent for o in lexical], [o.predicted for o in lexical]), 1
+                )
             reports.append(result)
     return reports

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from whyrec.errors import UnknownIdError
+from whyrec.knowledge.context import wanted_ids, with_context
 from whyrec.retrieval.embedder import Embedder, Vectors
 from whyrec.retrieval.index import KnowledgeIndex
 from whyrec.schema import Evidence, EvidenceUnit
@@ -114,7 +115,12 @@ class PairRetriever:
 
         units.update(store.units_by_rowid(r for r in [*picked, *(r for r, _ in history)] if r not in units))
         ranked = sorted(picked.items(), key=lambda pair: -pair[1]) + history
-        return [_evidence(units[rowid], score, rank) for rank, (rowid, score) in enumerate(ranked, start=1)]
+        chosen = [units[rowid] for rowid, _ in ranked]
+        known = store.units_by_id(wanted_ids(chosen))
+        return [
+            _evidence(unit, score, rank)
+            for rank, (unit, (_, score)) in enumerate(zip(with_context(chosen, known), ranked, strict=True), start=1)
+        ]
 
 
 def _diverse(

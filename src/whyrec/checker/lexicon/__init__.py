@@ -159,3 +159,13 @@ FREE_LEADS = frozenset(
 )
 # "free to X" is a price for these X ("free to use", "free to join"), not in "free to choose".
 FREE_TO = frozenset("use join download play register enter attend access stream watch read try sign".split())
+
+# Praise that names no property: "a *great* product", "*perfect* for anyone". A claim about the item made of these
+# and its name says nothing the evidence could check (what reviewers feel is checked as their claim, not the item's).
+GENERIC_PRAISE = frozenset(
+    """
+    great good nice perfect excellent awesome amazing wonderful fantastic best better lovely fine cool super terrific
+    outstanding superb ideal favorite favourite love loved loves like liked likes enjoy enjoyed enjoys recommend
+    recommended happy pleased satisfied worth worthwhile wonderful special must-have incredible fabulous
+    """.split()
+)

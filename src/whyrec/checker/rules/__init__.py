@@ -4,8 +4,10 @@ decides, so it is last."""
 from whyrec.checker.rules.attributes import AttributesAgree
 from whyrec.checker.rules.base import ClaimView, Context, Decision, Rule
 from whyrec.checker.rules.citation import CitationPresent, CitationValid, QuoteExact
+from whyrec.checker.rules.content import ContentPresent
 from whyrec.checker.rules.flips import AntonymFlip, NegationFlip
 from whyrec.checker.rules.numbers import NumbersMatch
+from whyrec.checker.rules.other_product import AboutThisItem
 from whyrec.checker.rules.polarity import PolarityAgrees
 from whyrec.checker.rules.price import ItemPriceAgrees, PriceJudgementBacked
 from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsUser
@@ -15,10 +17,12 @@ from whyrec.checker.rules.support import ContentSupport
 
 def default_rules() -> list[Rule]:
     return [
+        ContentPresent(),
         CitationPresent(),
         CitationValid(),
         SubjectIsUser(),
         SubjectIsReviewer(),
+        AboutThisItem(),
         QuoteExact(),
         NumbersMatch(),
         ItemPriceAgrees(),

@@ -6,6 +6,7 @@ for the pair (`Context`) and either decides the verdict (`Decision`) or passes (
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from whyrec.checker.analysis import Analysed, analyse, without_instructions
+from whyrec.checker.analysis import Analysed, analyse, is_content, names, stem, without_instructions
 from whyrec.checker.config import SupportThresholds, Thresholds
 from whyrec.schema import Claim, Evidence, EvidenceSpan, VerdictLabel
 
@@ -66,6 +67,33 @@ class Context:
         return frozenset().union(*(self.analysed(t).content for t in titles))
 
     @cached_property
+    def naming_stems(self) -> frozenset[str]:
+        """Words that only name the item: its title, its category, and the noun reviewers call it by ("this
+        *magazine*", said by at least two reviewers), for an item whose title is only its id."""
+        category = [e for e in self.units if e.kind == "spec" and e.field == "category"]
+        named = frozenset().union(*(self.analysed(c).content for c in category)) - {stem("category")}
+        callers: dict[str, set[str]] = {}
+        for unit in self.reviews():
+            tokens = self.analysed(unit).tokens
+            for before, after in itertools.pairwise(tokens):
+                if before.word in ("this", "these") and is_content(after.word):
+                    callers.setdefault(after.stem, set()).add(unit.user_id or unit.id)
+        called = sorted(callers.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        kind = frozenset([called[0][0]]) if called and len(called[0][1]) >= 2 else frozenset()
+        return self.title_stems | named | kind
+
+    @cached_property
+    def item_names(self) -> frozenset[str]:
+        """The stems a name of this item may use: every word of the seller's units, and the capitalised words that
+        at least two reviewers in the evidence use (an item known only by its id is named by its reviewers)."""
+        seller = frozenset().union(*(self.analysed(e).stems for e in self.units if e.speaker == "seller"))
+        users: dict[str, set[str]] = {}
+        for unit in self.reviews():
+            for token in names(self.analysed(unit)):
+                users.setdefault(token.stem, set()).add((unit.user_id or unit.id).split("-")[0])
+        return seller | self.naming_stems | frozenset(s for s, who in users.items() if len(who) >= 2)
+
+    @cached_property
     def title_numbers(self) -> frozenset[float]:
         titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
         return frozenset(n.value for t in titles for n in self.analysed(t).numbers)
@@ -109,11 +137,10 @@ class ClaimView:
         return quotes(self.claim.text)
 
     def content(self, ctx: Context) -> frozenset[str]:
-        """The content stems the evidence must back. Naming the item by its title is not a claim, unless the claim
-        says nothing else."""
-        words = self.frame.content
-        rest = words - ctx.title_stems
-        return rest if rest else words
+        """The content stems the evidence must back. Naming the item (its title, its category) is not a claim: those
+        words support nothing, and a claim made of them alone is `no_content`."""
+        numbers = {f"{n.value:g}" for n in self.frame.numbers if n.value not in ctx.title_numbers}
+        return (self.frame.content - ctx.naming_stems) | numbers  # "5 stars": the 5 is content, however short
 
     def pool(self, ctx: Context) -> list[Evidence]:
         """Where what the claim says is looked for: what it cites, or, for an uncited claim, all the evidence (a

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
-from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER, ABOUT_USER
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +57,14 @@ class PolarityAgrees:
             return Decision(
                 "contradicted", "the cited review says the opposite", abs(claim), tuple(whole(e) for e in against)
             )
+        # a sentence that shows no feeling of its own is read with its review: "The sound is what you'd expect."
+        # from a 1-star review does not back "the sound is great"
+        plain = [e for e in cited_reviews if abs(polarity(e.text)) < limits.mention]
+        rated_against = [e for e in plain if e.rating is not None and (e.rating - 3) * sign < 0]
+        if cited_reviews and len(rated_against) == len(cited_reviews):
+            stars = ", ".join(sorted({f"{e.rating:g}" for e in rated_against}))
+            detail = f"the review the cited sentence comes from says the opposite ({stars} stars)"
+            return Decision("contradicted", detail, abs(claim), tuple(whole(e) for e in rated_against))
         if not aspect or not cited_reviews or ABOUT_ONE_REVIEWER.search(unquoted(view.claim.text)):
             return None  # what one reviewer felt is checked against that review alone
         # the reviews the claim cites are mentions of its aspect too, whatever words they use

@@ -19,8 +19,8 @@ from whyrec.checker.lexicon import (
     PRICE_BACKING,
     PRICE_JUDGEMENTS,
 )
+from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS, COST_WORDS
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
-from whyrec.checker.rules.subject import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence, EvidenceSpan
 
@@ -151,6 +151,19 @@ def _said(text: str, judgement: Judgement) -> str:
     return ("not " if judgement.negated else "") + text[judgement.start : judgement.end]
 
 
+def backed_judgement_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
+    """The stems of the claim's price judgements that a cited unit makes in a word of the same family ("at a
+    *discount*" against "20% off"): backed, though the words differ."""
+    said = [j for unit in view.pool(ctx) for j in judgements(ctx.analysed(unit).text)]
+    text = view.frame.text
+    out: set[str] = set()
+    for judgement in judgements(text):
+        family, negated = judgement.key
+        if any(j.key[1] == negated and j.key[0] in PRICE_BACKING[family] for j in said):
+            out |= {t.stem for t in analyse(text).tokens if judgement.start <= t.start < judgement.end}
+    return frozenset(out)
+
+
 class PriceJudgementBacked:
     name = "price_judgement_backed"
 
@@ -189,7 +202,7 @@ class PriceJudgementBacked:
         return None
 
 
-_COST_STEMS = frozenset(stem(w) for w in "cost costs price priced prices sells".split())
+_COST_STEMS = frozenset(stem(w) for w in COST_WORDS)
 
 
 class ItemPriceAgrees:

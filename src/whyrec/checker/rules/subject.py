@@ -3,53 +3,18 @@ say is backed only by reviews, and "reviewers" (plural) by more than one reviewe
 
 from __future__ import annotations
 
-import re
-
-from whyrec.checker.analysis import names, stem
+from whyrec.checker.analysis import names
+from whyrec.checker.patterns import (
+    ABOUT_ONE_REVIEWER,
+    ABOUT_REVIEWERS,
+    ABOUT_USER,
+    AGREE,
+    GENERIC_YOU,
+    OFTEN,
+    USER_FRAME,
+    USERS_PAST,
+)
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
-
-ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
-_ONE = r"reviewer|customer|buyer|user|shopper|purchaser|reader|subscriber|owner"
-ABOUT_ONE_REVIEWER = re.compile(rf"\b(a|one|another|the)\s+(?:\w+\s+)?({_ONE})\b", re.I)
-# Plural reviewers: the nouns themselves, or "many/several/most/some ..." and "people/everyone/others" as the subject
-# of a saying verb ("people say", "most love it"); not "several awards" or "the richest people".
-_SAYING = r"say|said|says|find|found|like|liked|love|loved|report|reported|complain|complained|mention|mentioned|agree"
-ABOUT_REVIEWERS = re.compile(
-    rf"\b(reviewers|customers|buyers|users|shoppers|purchasers|readers|subscribers|owners"
-    rf"|(?:people|everyone|others|many|several|most|some)\s+(?:\w+\s+)?(?:{_SAYING}))\b",
-    re.I,
-)
-# Words that frame a claim about the user's history rather than say what it holds.
-_USER_FRAME = frozenset(
-    stem(w)
-    for w in """
-    bought buy buys purchased purchase reviewed review rated rate history past before previously earlier liked
-    like enjoyed enjoy similar often usually regularly frequently again also tend
-    """.split()
-)
-# "You" as anyone: what the item lets a buyer do ("you can redeem it online", "lets you dine in", "what you receive").
-_GENERIC_YOU = re.compile(
-    r"\b(?:you(?:\s+(?:also|just|only|even|still|then))?\s+(?:can|could|will|'ll|would|may|might|must|need|get|"
-    r"receive|don't have to|do not have to|won't)|(?:let|lets|make|makes|help|helps|allow|allows|for|give|gives)"
-    r"\s+you)\b",
-    re.I,
-)
-# ... but not a claim about what the user did ("you bought", "you have rated", "… before").
-_USERS_PAST = re.compile(
-    r"\byou(?:'ve|'d)?\s+(?:have|had|already|once|previously|\w+ed|bought|gave|got|paid|said|wrote|chose|took)\b"
-    r"|\b(?:before|previously|already|in the past|last time)\b",
-    re.I,
-)
-_AGREE = 2 / 3  # share of a claim's content words another reviewer's sentence must say to count as saying it
-# What a unit of the user's history ("Reviewed X, rated 4/5") says without the words: the user had the item before.
-HISTORY_IMPLIES = frozenset(
-    stem(w)
-    for w in """
-    bought buy purchased purchase ordered order got get tried try reviewed review rated rate history past before
-    previously earlier already
-    """.split()
-)
-_OFTEN = re.compile(r"\b(often|usually|regularly|frequently|always|tend to|many times|a lot of)\b", re.I)
 
 
 class SubjectIsUser:
@@ -63,7 +28,7 @@ class SubjectIsUser:
             return None
         if not history:
             return Decision("unsupported", "a claim about the user must cite the user's own history")
-        words = view.content(ctx) - _USER_FRAME
+        words = view.content(ctx) - USER_FRAME
         matching = [e for e in history if not words or words & ctx.analysed(e).content]
         if not matching:
             return Decision("unsupported", "the user's history cited says nothing of this", 0.0)
@@ -71,7 +36,7 @@ class SubjectIsUser:
         unknown = [t.word for t in names(view.frame) if t.stem not in said]
         if unknown:  # "you have reviewed an Applebee's card" needs Applebee's in the history, not only in the title
             return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}", 0.0)
-        if _OFTEN.search(view.claim.text) and len(matching) < 2:
+        if OFTEN.search(view.claim.text) and len(matching) < 2:
             return Decision("unsupported", "'often' needs more than one matching item in the user's history", 0.5)
         return None
 
@@ -79,9 +44,9 @@ class SubjectIsUser:
     def _generic(view: ClaimView) -> bool:
         """Whether "you" means any buyer: a generic construction, or cited seller text that itself says "you"."""
         text = unquoted(view.claim.text)
-        if _USERS_PAST.search(text):
+        if USERS_PAST.search(text):
             return False
-        return bool(_GENERIC_YOU.search(text)) or any(
+        return bool(GENERIC_YOU.search(text)) or any(
             e.speaker == "seller" and ABOUT_USER.search(e.text) for e in view.cited
         )
 
@@ -105,7 +70,7 @@ class SubjectIsReviewer:
         agreeing = {e.user_id for e in reviews}
         # other reviewers in the evidence who say the same, cited or not
         # an uncited review agrees only if it says most of the claim, never on one word of two
-        agree = max(ctx.support.overlap, _AGREE)
+        agree = max(ctx.support.overlap, AGREE)
         for unit in ctx.reviews():
             if words and len(words & ctx.analysed(unit).content) / len(words) >= agree:
                 agreeing.add(unit.user_id)

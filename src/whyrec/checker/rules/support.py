@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from whyrec.checker.patterns import HISTORY_IMPLIES
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted
 from whyrec.checker.rules.numbers import backed_numbers
-from whyrec.checker.rules.subject import HISTORY_IMPLIES
+from whyrec.checker.rules.price import backed_judgement_stems
+from whyrec.schema import Evidence
 
 
 def supporting_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
     """What the evidence backs: the cited units' stems, the claim's numbers that the cited values make true, and for
     a unit of the user's history that the user had the item before."""
     history = HISTORY_IMPLIES if any(e.speaker == "user" for e in view.cited) else frozenset()
-    return view.support_stems(ctx) | backed_numbers(view, ctx) | history
+    return view.support_stems(ctx) | backed_numbers(view, ctx) | backed_judgement_stems(view, ctx) | history
 
 
 def coverage(view: ClaimView, ctx: Context) -> float:
+    """The share of the claim's content stems its cited evidence backs."""
     words = view.content(ctx)
     if not words:
-        return 1.0
+        return 0.0  # nothing to check backs nothing (no_content decides such a claim first)
     return len(words & supporting_stems(view, ctx)) / len(words)
+
+
+def coverage_of(view: ClaimView, ctx: Context, units: list[Evidence]) -> float:
+    """The claim's coverage by some of its cited units only."""
+    return coverage(ClaimView(claim=view.claim, cited=units, auto_cited=view.auto_cited), ctx)
 
 
 class ContentSupport:
@@ -42,7 +50,8 @@ class ContentSupport:
             )
         absent = words - supporting_stems(view, ctx)
         missing = ", ".join(list(dict.fromkeys(t.word for t in view.frame.tokens if t.stem in absent))[:5])
-        if share >= limits.overlap_floor and ctx.embed is not None and view.cited:
+        # similarity may confirm a claim that shares content words with what it cites, never one that shares none
+        if share > 0 and share >= limits.overlap_floor and ctx.embed is not None and view.cited:
             vectors = ctx.embed([unquoted(view.claim.text), *(e.text for e in view.cited)])
             similarity = float(np.max(vectors[1:] @ vectors[0]))
             if similarity >= limits.embedding:

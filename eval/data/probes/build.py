@@ -1,0 +1,76 @@
+"""Build the probe set: pairs of claims, one true and one broken in one named way (contentless, half invented,
+over-generalised, about another product, negated, wrong attribute, polarity reversed), on gift cards (with their
+listings) and magazines (reviews only). Every row is a test row: nothing is tuned on it.
+
+    .venv/bin/python eval/data/probes/build.py [--shared ../shared/data]
+
+source.jsonl was written by an annotator who saw only BRIEF.md and the products' packets (see README.md); this script
+attaches each claim's evidence exactly as in the packets, checks every citation and numbers the claims pr-0001 ….
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from importlib import util
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "magazine_claims"))
+
+from common import Units, load_units  # noqa: E402  (eval/data/magazine_claims/common.py)
+
+
+def _script(folder: str) -> ModuleType:
+    """The build script of a sibling data set, as a module."""
+    spec = util.spec_from_file_location(f"{folder}_build", HERE.parent / folder / "build.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(folder)
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+product_claims = _script("product_claims")  # the gift-card catalogue, as that set loads it
+magazine_build = _script("magazine_claims")  # rows, checks and writing
+
+BROKEN = {
+    "contentless": "unsupported",
+    "half_invented": "unsupported",
+    "over_generalised": "unsupported",
+    "other_product": "unsupported",
+    "negated": "contradicted",
+    "wrong_attribute": "contradicted",
+    "polarity_reversed": "contradicted",
+}
+KINDS = {kind: ("supported", label) for kind, label in BROKEN.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=Path(os.environ.get("WHYREC_SHARED_DATA", "../shared/data")))
+    args = parser.parse_args()
+    gift_cards = Units(product_claims.load_units(args.shared, "gift cards"))
+    magazines = Units(load_units(args.shared))
+    try:
+        rows = magazine_build.build(HERE / "source.jsonl", [gift_cards, magazines], KINDS, "pr")
+    except magazine_build.SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    pairs = Counter(r["pair"] for r in rows)
+    if bad := [p for p, n in pairs.items() if n != 2]:
+        print(f"error: source.jsonl: pair {bad[0]!r} has {pairs[bad[0]]} claims, not 2", file=sys.stderr)
+        return 1
+    magazine_build.write(rows, HERE / "test.jsonl")
+    counts = Counter((r["kind"], r["label"]) for r in rows)
+    for (kind, label), n in sorted(counts.items()):
+        print(f"{kind:<18} {label:<13} {n:>4}")
+    print(f"{len(rows)} claims in {len(pairs)} pairs, {len({r['item_id'] for r in rows})} items")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
