@@ -5,7 +5,8 @@
 
 Development data: the gift-card items of the dev splits of both product-claim sets (eval/data/product_claims,
 hand-written, and eval/data/products, generated) and SummEdits' "evaluation" split of the news and sales_email domains.
-Test splits, magazine items (the category measured unseen), the other SummEdits domains and WiCE are never loaded. The objective is the mean balanced accuracy over the dev sets (each set
+Test splits, magazine items (the category measured unseen), the other SummEdits domains and WiCE are never loaded.
+The objective is the mean balanced accuracy over the dev sets (each set
 weighs the same, whatever its size). Search: coordinate ascent over a grid per threshold, two sweeps, ties broken
 towards the current value (so an unused threshold keeps its value). The embedding baseline's threshold is calibrated
 on the same data, so `whyrec eval grounding` compares like with like.
@@ -49,7 +50,8 @@ GRID: dict[tuple[str, str], list[float]] = {
 TEMPLATE = """\
 # Thresholds of whyrec's rule-based checker. One file per version; the checker's name carries the version.
 # Written by `python eval/calibrate.py` from development data only ({sources});
-# test splits, magazine items, the other SummEdits domains and WiCE are never read by the calibration. Edit by rerunning it, not by hand.
+# test splits, magazine items, the other SummEdits domains and WiCE are never read by the calibration.
+# Edit by rerunning it, not by hand.
 # Mean balanced accuracy on that dev data: {score:.1f} (checker), {baseline_score:.1f} (embedding baseline).
 version = "{version}"
 calibrated_on = [{calibrated_on}]

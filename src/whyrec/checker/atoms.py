@@ -39,6 +39,7 @@ class Atom:
     text: str  # the statement as a sentence of its own, shared words copied in ("It is quiet")
     start: int  # where its own words stand in the claim (for a rebuilt atom, the conjunct it adds)
     end: int
+    own: str | None = None  # a rebuilt atom's own words, which its evidence must back by themselves
 
 
 def _inside_quote(text: str, position: int) -> bool:
@@ -112,7 +113,10 @@ def _coordination(text: str, start: int, end: int) -> list[Atom]:
     size = max(1, min(_words(text[pieces[0][0] : pieces[0][1]]), len(tail_words)))
     first_start = tail_words[-size].start() if tail_words else verb_end
     head = text[start:first_start]
-    atoms = [Atom(_sentence(text[start : first_sep.start()]), first_start if tail_words else start, first_sep.start())]
+    first = text[first_start : first_sep.start()] if tail_words else None
+    atoms = [
+        Atom(_sentence(text[start : first_sep.start()]), first_start if tail_words else start, first_sep.start(), first)
+    ]
     for piece_start, piece_end in pieces:
         conjunct = text[piece_start:piece_end].strip()
         if not conjunct or not any(ch.isalnum() for ch in conjunct):
@@ -124,7 +128,7 @@ def _coordination(text: str, start: int, end: int) -> list[Atom]:
             rebuilt = conjunct  # a clause of its own
         else:
             rebuilt = f"{head.strip()} {conjunct}"  # "It is sturdy and [quiet]" → "It is quiet"
-        atoms.append(Atom(_sentence(rebuilt), piece_start, piece_start + len(conjunct)))
+        atoms.append(Atom(_sentence(rebuilt), piece_start, piece_start + len(conjunct), own=conjunct))
     return atoms
 
 
@@ -139,7 +143,9 @@ def _relatives(text: str, start: int, end: int) -> tuple[list[Atom], list[tuple[
             continue
         before = text[left : match.start()]
         antecedent = before if not has_predicate(before) else (before.split() or [""])[-1]
-        atoms.append(Atom(_sentence(f"{antecedent.strip()} {match.group(1)}"), match.start(1), match.end(1)))
+        atoms.append(
+            Atom(_sentence(f"{antecedent.strip()} {match.group(1)}"), match.start(1), match.end(1), own=match.group(1))
+        )
         keep.append((left, match.start()))
         left = match.end()
     keep.append((left, end))
@@ -163,7 +169,7 @@ def split_atoms(text: str) -> list[Atom]:
                 shared = saying.group() if saying else text[start : groups[0][0]] if groups else ""
             elif shared and (is_predicate_word(clause.split()[0]) or _SAYING.match(shared)):
                 # "It arrived quickly and [works well]", "One reviewer says … and [the photos are beautiful]"
-                found.append(Atom(_sentence(f"{shared.strip()} {clause}"), start, end))
+                found.append(Atom(_sentence(f"{shared.strip()} {clause}"), start, end, own=clause))
                 continue
             relatives, keep = _relatives(text, start, end)
             if relatives:

@@ -80,7 +80,8 @@ class RuleChecker:
         if len(atoms) == 1:
             return self._check_atom(claim, claim, ctx, auto_cite)
         verdicts = [
-            self._check_atom(claim, claim.model_copy(update={"text": atom.text}), ctx, auto_cite) for atom in atoms
+            self._check_atom(claim, claim.model_copy(update={"text": atom.text}), ctx, auto_cite, own=atom.own)
+            for atom in atoms
         ]
         for n, (atom, verdict) in enumerate(zip(atoms, verdicts, strict=True), start=1):
             if not verdict.accepted:
@@ -102,10 +103,12 @@ class RuleChecker:
             }
         )
 
-    def _check_atom(self, claim: Claim, atom: Claim, ctx: Context, auto_cite: bool) -> ClaimVerdict:
+    def _check_atom(
+        self, claim: Claim, atom: Claim, ctx: Context, auto_cite: bool, own: str | None = None
+    ) -> ClaimVerdict:
         cited = [ctx.evidence[c] for c in dict.fromkeys(atom.cites) if c in ctx.evidence]
         auto = auto_cite and not atom.cites
-        view = ClaimView(claim=atom, cited=best_units(atom, ctx) if auto else cited, auto_cited=auto)
+        view = ClaimView(claim=atom, cited=best_units(atom, ctx) if auto else cited, auto_cited=auto, own=own)
         for rule in self.rules:
             decision = rule(view, ctx)
             if decision is None:

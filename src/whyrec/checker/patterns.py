@@ -75,3 +75,11 @@ NOT_PRODUCTS = frozenset(
     bday b'day valentine valentine's mother's father's
     """.split()
 )
+
+# A judgement of a rating in words ("a poor rating", "rated it highly"): held against the stars the unit gives.
+RATING_JUDGEMENT = re.compile(
+    r"\b(?:(?P<low>low|poor|bad|negative|harsh|terrible|lukewarm)|(?P<high>high|good|great|top|positive|glowing|"
+    r"perfect|excellent))\s+(?:ratings?|reviews?|scores?|marks|stars?)\b"
+    r"|\brated\s+(?:it|them|this|that)?\s*(?:(?P<low2>poorly|low|badly)|(?P<high2>highly|high|well))\b",
+    re.I,
+)

@@ -185,9 +185,9 @@ def evaluate(
             if fast:
                 seconds = float(np.median([sum(run[n].seconds for n in members) for run in fast]))
                 result.claims_per_second_lexical = round(result.claims / seconds, 1) if seconds else 0.0
-                lexical = [fast[0][n] for n in members]
+                rules_only = [fast[0][n] for n in members]
                 result.lexical_balanced_accuracy = round(
-                    balanced_accuracy([o.case.consistent for o in lexical], [o.predicted for o in lexical]), 1
+                    balanced_accuracy([o.case.consistent for o in rules_only], [o.predicted for o in rules_only]), 1
                 )
             reports.append(result)
     return reports

@@ -126,6 +126,11 @@ class ClaimView:
     claim: Claim
     cited: list[Evidence]
     auto_cited: bool = False  # the claim cited nothing and is checked against the best-matching evidence
+    own: str | None = None  # for one atom of several: the words it adds to what it shares ("waterproof")
+
+    def own_content(self, ctx: Context) -> frozenset[str]:
+        """The content stems of the atom's own words (all of its content when it shares none)."""
+        return self.content(ctx) & analyse(self.own).content if self.own is not None else self.content(ctx)
 
     @cached_property
     def frame(self) -> Analysed:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER
+from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
 
 
@@ -30,8 +30,25 @@ def polarity(text: str) -> float:
 class PolarityAgrees:
     name = "polarity_agrees"
 
+    @staticmethod
+    def _rating_judgement(view: ClaimView) -> Decision | None:
+        """ "You gave it a poor rating" against the 5 stars of the cited unit (a review's, or the user's own)."""
+        match = RATING_JUDGEMENT.search(unquoted(view.claim.text))
+        rated = [e for e in view.cited if e.rating is not None and e.speaker in ("user", "reviewer")]
+        if match is None or not rated:
+            return None
+        low = bool(match.group("low") or match.group("low2"))
+        against = [e for e in rated if (e.rating >= 4 if low else e.rating <= 2)]  # type: ignore[operator]
+        if len(against) < len(rated):
+            return None
+        stars = ", ".join(sorted({f"{e.rating:g}" for e in against}))
+        detail = f"{match.group()!r} against the {stars} stars the cited evidence gives"
+        return Decision("contradicted", detail, 0.0, tuple(whole(e) for e in against))
+
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         limits = ctx.thresholds.polarity
+        if (judged := self._rating_judgement(view)) is not None:
+            return judged
         claim = polarity(unquoted(view.claim.text))
         if abs(claim) < limits.claim:
             return None

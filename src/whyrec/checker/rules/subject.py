@@ -29,7 +29,7 @@ class SubjectIsUser:
         if not history:
             return Decision("unsupported", "a claim about the user must cite the user's own history")
         words = view.content(ctx) - USER_FRAME
-        matching = [e for e in history if not words or words & ctx.analysed(e).content]
+        matching = [e for e in history if not words or words & ctx.analysed(e).stems]
         if not matching:
             return Decision("unsupported", "the user's history cited says nothing of this", 0.0)
         said = frozenset().union(*(ctx.analysed(e).stems for e in history))

@@ -44,6 +44,12 @@ class ContentSupport:
             hit = ctx.analysed(unit).span_of(words)
             if hit is not None:
                 spans.append(span(unit, *hit))
+        own = view.own_content(ctx)
+        own_share = len(own & supporting_stems(view, ctx)) / len(own) if own else share
+        if own_share < limits.overlap and share >= limits.overlap:
+            # "The case is sturdy and [waterproof]": the shared words are backed, its own are not
+            missing = ", ".join(t.word for t in view.frame.tokens if t.stem in own - supporting_stems(view, ctx))
+            return Decision("unsupported", f"not in the evidence: {missing}", own_share, tuple(spans))
         if share >= limits.overlap:
             return Decision(
                 "supported", f"{share:.0%} of the claim's content words are in the evidence", share, tuple(spans)
