@@ -79,3 +79,35 @@ def test_stored_preferences_apply_when_a_call_gives_no_filters_of_its_own(
     own = explainer.explain(user, item, filters=EvidenceFilters(Preferences()))
     assert own.manifest.preferences is None and any(e.field == "price" for e in own.evidence)
     assert explainer.explain(None, item).manifest.preferences is None
+
+
+def test_the_explain_path_drops_contentless_and_half_invented_claims_as_the_model_wrote_them(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    user, item = DEMO_PAIRS[1]  # the Olive Garden card
+    evidence = retriever.for_pair(user, item, k=8)
+    review = next(n for n, e in enumerate(evidence, start=1) if e.kind == "review")
+    claims = [
+        {"cites": ["e1"], "text": "It is really something."},
+        {"cites": ["e1"], "text": f"{demo_index.store.product(item).title} is a gift."},  # type: ignore[union-attr]
+        {
+            "cites": [f"e{review}"],
+            "text": f'A reviewer wrote "{evidence[review - 1].text}" and it has a dessert coupon.',
+        },
+    ]
+    reply = json.dumps({"claims": claims})
+    composer = LLMComposer(FakeLLM([reply, reply]), [load_prompt("explain-v1")])
+    explanation = Explainer(demo_index, retriever, composer, RuleChecker()).explain(user, item)
+    rejected = {v.claim.text: v for v in explanation.verdicts if not v.accepted}
+    assert rejected["It is really something."].rule == "no_content"
+    assert any(v.rule == "no_content" and "is a gift" in text for text, v in rejected.items())
+    half = next(v for text, v in rejected.items() if "coupon" in text)
+    assert half.atoms == 2 and half.atom is not None and half.atom_span is not None
+    assert half.claim.text[half.atom_span[0] : half.atom_span[1]] == "it has a dessert coupon."
+    assert explanation.status == "abstained" and not explanation.claims

@@ -26,7 +26,8 @@ _PREDICATE_WORDS = frozenset(
     said love loves loved like likes liked hate hates hated uses use used arrived arrives lasts last lasted runs
     run ran includes include offers offer provides provide gives give gave needs need needed buy buys bought rated
     rates recommend recommends recommended got gets broke breaks charges charge supports support lacks lack seems
-    seem seemed expires expire ships ship shipped
+    seem seemed expires expire ships ship shipped write writes wrote find finds found think thinks thought mention
+    mentions notes note reports report
     """.split()
 )
 # A clause that opens with its own subject ("…; it never expires") has a predicate even when its verb is not listed.

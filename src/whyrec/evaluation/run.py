@@ -19,6 +19,46 @@ from whyrec.evaluation.grounding import EmbeddingBaseline, Report, evaluate
 from whyrec.files import write_atomic
 
 
+def run_record() -> dict[str, object]:
+    """Which code on which machine, and when: enough to tell whether a figure is older than the code it describes."""
+    import datetime
+    import os
+    import platform
+    import subprocess
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False, timeout=10
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           check=False, timeout=10).stdout.strip()
+        )  # fmt: skip
+    except OSError:
+        commit, dirty = "", False
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "git_commit": commit + ("+uncommitted" if dirty else ""),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version()},
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
 def datasets(
     names: list[str], split: Split, shared: Path | None, product: Path | None, limit: int | None
 ) -> dict[str, list[Case]]:
@@ -114,6 +154,7 @@ def run_grounding(
     )
     if out_file is not None:
         payload = {
+            "run": run_record(),
             "checker": checker.name,
             "thresholds": thresholds.model_dump(),
             "reports": [asdict(r) for r in reports],
