@@ -109,7 +109,7 @@ def test_nothing_supported_means_abstaining_and_listing_the_evidence(
 def test_output_that_is_not_json_is_asked_for_again_then_used(
     demo_index: KnowledgeIndex, retriever: PairRetriever, handle: dict[str, str]
 ) -> None:
-    good = answer(([handle[f"{ITEM}:spec:title"]], "Olive Garden Gift Card."))
+    good = answer(([handle[f"{ITEM}:spec:price"]], "It costs $50.00."))
     explanation, llm = run(demo_index, retriever, ['{"claims": [{"cites": ["e1"], "te', good])
     assert explanation.status == "ok" and explanation.fallback is None
     assert "could not be used" in llm.calls[1][0][-1]["content"]

@@ -1,7 +1,8 @@
 """FakeLLM: a deterministic stand-in for tests and for wiring checks without a model.
 
 With scripted replies it returns them in order (a callable reply sees the messages and the schema). Without, it
-answers the way a careful model would: the item's title, then the first reviewer sentence quoted word for word,
+answers the way a careful model would: the item's price (never a restated title, which says nothing), then the
+first reviewer sentence quoted word for word,
 citing the handles the prompt gave them. It honours the schema's citation enum, so it can never cite a handle that
 was not offered.
 """
@@ -18,7 +19,7 @@ from whyrec.llm import deadline
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
 
 Reply = str | Callable[[Sequence[ChatMessage], JsonSchema], str] | Exception
-_LINE = re.compile(r'^(e\d+) \((seller, title|reviewer[^)]*)\): "?(.*?)"?$')
+_LINE = re.compile(r'^(e\d+) \((seller, price|reviewer[^)]*)\): "?(.*?)"?$')
 
 
 def cite_enum(schema: JsonSchema) -> list[str]:
@@ -30,15 +31,15 @@ def cite_enum(schema: JsonSchema) -> list[str]:
 def default_reply(messages: Sequence[ChatMessage], schema: JsonSchema) -> str:
     allowed = set(cite_enum(schema))
     claims: list[dict[str, object]] = []
-    title_done = review_done = False
+    price_done = review_done = False
     for line in messages[-1]["content"].splitlines():
         match = _LINE.match(line)
         if not match or match.group(1) not in allowed:
             continue
         handle, label, text = match.groups()
-        if label == "seller, title" and not title_done:
-            claims.append({"cites": [handle], "text": f"{text}."})
-            title_done = True
+        if label == "seller, price" and not price_done:
+            claims.append({"cites": [handle], "text": f"It costs {text.split(':', 1)[-1].strip()}."})
+            price_done = True
         elif label.startswith("reviewer") and not review_done and not text.endswith("…"):
             claims.append({"cites": [handle], "text": f'A reviewer wrote: "{text}"'})
             review_done = True
