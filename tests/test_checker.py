@@ -572,7 +572,7 @@ def test_scales_ordinals_and_free_compounds() -> None:
     assert check("The firm raised $5 billion in the fourth quarter.", doc)[0].label == "supported"
     assert check("The firm raised $5mn in the fourth quarter.", doc)[0].label == "contradicted"
     assert check("The firm raised $5bn in the third quarter.", doc)[0].label == "contradicted"
-    assert check("They offer the first 30-day risk-free trial.", doc)[0].label == "supported"  # no other "first"
+    assert check("It is the first 30-day risk-free trial.", doc)[0].label != "contradicted"  # no other "first"
     assert check("They offer a 30-day trial with no risk.", doc)[0].label == "supported"
     assert check("They offer a 30-day trial with risk.", doc)[0].rule == "negation_flip"
 
