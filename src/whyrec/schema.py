@@ -111,7 +111,9 @@ class ClaimVerdict(Record):
     rule: str = Field(description="Name of the rule that decided the label.")
     detail: str = ""
     evidence_spans: list[EvidenceSpan] = Field(default_factory=list)
-    score: float = 0.0
+    score: float = Field(
+        default=0.0, description="Share of the claim's checkable content that its cited evidence backs (0–1)."
+    )
     attempt: int = Field(default=1, description="1 for the first draft, 2 for the re-ask after rejections.")
     atoms: int = Field(default=1, description="How many atomic statements the claim was split into.")
     atom: str | None = Field(default=None, description="The atomic statement that failed, when the claim has several.")

@@ -16,6 +16,7 @@ from whyrec.checker.config import Thresholds, load_thresholds
 from whyrec.checker.patterns import ABOUT_USER
 from whyrec.checker.rules import ClaimView, Context, Rule, default_rules
 from whyrec.checker.rules.base import Vectors
+from whyrec.checker.rules.support import coverage
 from whyrec.retrieval.embedder import Embedder
 from whyrec.schema import Claim, ClaimVerdict, Evidence
 
@@ -120,7 +121,7 @@ class RuleChecker:
                 rule=rule.name,
                 detail=detail,
                 evidence_spans=list(decision.spans),
-                score=round(decision.score, 3),
+                score=round(coverage(view, ctx), 3),
             )
         raise AssertionError("content_support always decides; a rule list must end with it")
 

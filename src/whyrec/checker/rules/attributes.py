@@ -54,9 +54,9 @@ class AttributesAgree:
             if others:
                 stated = ", ".join(sorted({ctx.evidence[s.unit_id].text[s.start : s.end] for _, s in others}))
                 detail = f"{attribute} {word!r} differs from the evidence ({stated})"
-                return Decision("contradicted", detail, 0.0, tuple(s for _, s in others))
+                return Decision("contradicted", detail, tuple(s for _, s in others))
             if ctx.is_catalogue:
-                return Decision("unsupported", f"no evidence names the {attribute} {word!r}", 0.0)
+                return Decision("unsupported", f"no evidence names the {attribute} {word!r}")
         # a name must be in what the claim cites; an uncited claim's names anywhere in the evidence
         known = ctx.all_stems if view.auto_cited else view.support_stems(ctx) | ctx.title_stems
         for short, long in _PLACE_ALIASES:  # "U.S." names the same place as "United States"
@@ -64,5 +64,5 @@ class AttributesAgree:
                 known = known | short | long
         unknown = [t for t in names(view.frame) if t.stem not in known and len(t.word) > 1]
         if unknown:
-            return Decision("unsupported", f"the evidence never mentions {unknown[0].word!r}", 0.0)
+            return Decision("unsupported", f"the evidence never mentions {unknown[0].word!r}")
         return None

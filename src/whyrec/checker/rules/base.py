@@ -26,9 +26,11 @@ EmbedFn = Callable[[Sequence[str]], Vectors]
 
 @dataclass(frozen=True)
 class Decision:
+    """A rule's verdict on one atom: the label, why, and the evidence spans behind it. The verdict's score is not the
+    rule's: it is always the share of the atom's content its cited evidence backs (see the engine)."""
+
     label: VerdictLabel
     detail: str
-    score: float = 0.0
     spans: tuple[EvidenceSpan, ...] = ()
 
 

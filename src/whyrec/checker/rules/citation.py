@@ -51,5 +51,5 @@ class QuoteExact:
                 return Decision("unsupported", f"quoted text not found in the cited evidence: {quote!r}")
             found.append(hit)
         if not view.content(ctx):
-            return Decision("supported", "every quote is found word for word", 1.0, tuple(found))
+            return Decision("supported", "every quote is found word for word", tuple(found))
         return None

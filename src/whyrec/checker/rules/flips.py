@@ -66,10 +66,10 @@ class NegationFlip:
                 continue
             unit, token = hits[0]
             flipped = "the claim negates" if stem in claim_neg else "the evidence negates"
-            return Decision("contradicted", f"{flipped} {token.word!r}", 0.0, (span(unit, token.start, token.end),))
+            return Decision("contradicted", f"{flipped} {token.word!r}", (span(unit, token.start, token.end),))
         if claim_neg and not any(self._denies(view, ctx, unit) for unit in pool):
             word = next(t.word for t in view.frame.tokens if t.stem in claim_neg)
-            return Decision("unsupported", f"no evidence says anything like 'not {word}'", 0.0)
+            return Decision("unsupported", f"no evidence says anything like 'not {word}'")
         return None
 
     @staticmethod
@@ -102,7 +102,6 @@ class AntonymFlip:
                         return Decision(
                             "contradicted",
                             f"{token.word!r} is the opposite of {other.word!r} in the evidence",
-                            0.0,
                             (span(unit, other.start, other.end),),
                         )
         return None

@@ -63,8 +63,7 @@ class NumbersMatch:
                 return Decision(
                     "contradicted",
                     f"{said!r} does not match the cited value ({values})",
-                    0.0,
                     tuple(s for _, s, _ in comparable),
                 )
-            return Decision("unsupported", f"no cited evidence states {said!r}", 0.0)
+            return Decision("unsupported", f"no cited evidence states {said!r}")
         return None

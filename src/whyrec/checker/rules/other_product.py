@@ -82,4 +82,4 @@ class AboutThisItem:
         if rest and coverage_of(view, ctx, rest) >= ctx.support.overlap:
             return None  # what the claim says stands on the other units it cites
         unit, why = flagged[0]
-        return Decision("unsupported", f"{unit.id} is about another product: {why}", 0.0, (whole(unit),))
+        return Decision("unsupported", f"{unit.id} is about another product: {why}", (whole(unit),))

@@ -43,7 +43,7 @@ class PolarityAgrees:
             return None
         stars = ", ".join(sorted({f"{e.rating:g}" for e in against}))
         detail = f"{match.group()!r} against the {stars} stars the cited evidence gives"
-        return Decision("contradicted", detail, 0.0, tuple(whole(e) for e in against))
+        return Decision("contradicted", detail, tuple(whole(e) for e in against))
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         limits = ctx.thresholds.polarity
@@ -65,15 +65,12 @@ class PolarityAgrees:
                 return Decision(
                     "contradicted",
                     "the user's own rating says the opposite",
-                    abs(claim),
                     tuple(whole(e) for e in against_rating),
                 )
         cited_reviews = [e for e in view.cited if e.speaker == "reviewer"]
         against = [e for e in cited_reviews if polarity(e.text) * sign <= -limits.mention]
         if against and not [e for e in cited_reviews if polarity(e.text) * sign >= limits.mention]:
-            return Decision(
-                "contradicted", "the cited review says the opposite", abs(claim), tuple(whole(e) for e in against)
-            )
+            return Decision("contradicted", "the cited review says the opposite", tuple(whole(e) for e in against))
         # a sentence that shows no feeling of its own is read with its review: "The sound is what you'd expect."
         # from a 1-star review does not back "the sound is great"
         plain = [e for e in cited_reviews if abs(polarity(e.text)) < limits.mention]
@@ -81,7 +78,7 @@ class PolarityAgrees:
         if cited_reviews and len(rated_against) == len(cited_reviews):
             stars = ", ".join(sorted({f"{e.rating:g}" for e in rated_against}))
             detail = f"the review the cited sentence comes from says the opposite ({stars} stars)"
-            return Decision("contradicted", detail, abs(claim), tuple(whole(e) for e in rated_against))
+            return Decision("contradicted", detail, tuple(whole(e) for e in rated_against))
         if not aspect or not cited_reviews or ABOUT_ONE_REVIEWER.search(unquoted(view.claim.text)):
             return None  # what one reviewer felt is checked against that review alone
         # the reviews the claim cites are mentions of its aspect too, whatever words they use
@@ -92,7 +89,6 @@ class PolarityAgrees:
             return Decision(
                 "contradicted",
                 f"most reviews that mention it say the opposite ({len(disagree)} of {len(agree) + len(disagree)})",
-                len(disagree) / (len(agree) + len(disagree)),
                 tuple(whole(e) for e in disagree[:5]),
             )
         return None

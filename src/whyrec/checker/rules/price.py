@@ -188,16 +188,17 @@ class PriceJudgementBacked:
                 unit, other = against[0]
                 stated = _said(ctx.analysed(unit).text, other)
                 spans: tuple[EvidenceSpan, ...] = (span(unit, other.start, other.end),)
-                return Decision("contradicted", f"{words!r} against {stated!r} in the evidence", 0.0, spans)
+                return Decision("contradicted", f"{words!r} against {stated!r} in the evidence", spans)
             charged = [(u, n) for u, n in prices if n.value > 0]
             if family == "free" and not negated and judgement.of_item and charged:
                 stated = ", ".join(sorted({u.text[n.start : n.end] for u, n in charged}))
                 spans = tuple(span(u, n.start, n.end) for u, n in charged)
                 detail = f"{words!r}, but the cited evidence gives a price ({stated})"
-                return Decision("contradicted", detail, 0.0, spans)
+                return Decision("contradicted", detail, spans)
             examples = ", ".join(PRICE_JUDGEMENTS[family][:3])
             return Decision(
-                "unsupported", f"{words!r} judges the price and no cited evidence says so (as {examples}, …)", 0.0
+                "unsupported",
+                f"{words!r} judges the price and no cited evidence says so (as {examples}, …)",
             )
         return None
 
@@ -236,5 +237,5 @@ class ItemPriceAgrees:
                 said = frame[number.start : number.end]
                 stated = ", ".join(sorted({e.text for _, e in prices}))
                 spans = tuple(span(e, n.start, n.end) for n, e in prices)
-                return Decision("contradicted", f"{said!r} is not the seller's price ({stated})", 0.0, spans)
+                return Decision("contradicted", f"{said!r} is not the seller's price ({stated})", spans)
         return None

@@ -31,13 +31,13 @@ class SubjectIsUser:
         words = view.content(ctx) - USER_FRAME
         matching = [e for e in history if not words or words & ctx.analysed(e).stems]
         if not matching:
-            return Decision("unsupported", "the user's history cited says nothing of this", 0.0)
+            return Decision("unsupported", "the user's history cited says nothing of this")
         said = frozenset().union(*(ctx.analysed(e).stems for e in history))
         unknown = [t.word for t in names(view.frame) if t.stem not in said]
         if unknown:  # "you have reviewed an Applebee's card" needs Applebee's in the history, not only in the title
-            return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}", 0.0)
+            return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}")
         if OFTEN.search(view.claim.text) and len(matching) < 2:
-            return Decision("unsupported", "'often' needs more than one matching item in the user's history", 0.5)
+            return Decision("unsupported", "'often' needs more than one matching item in the user's history")
         return None
 
     @staticmethod
@@ -78,7 +78,6 @@ class SubjectIsReviewer:
             return Decision(
                 "unsupported",
                 f"'{ABOUT_REVIEWERS.search(frame).group()}' needs more than one reviewer; only one says this",  # type: ignore[union-attr]
-                0.5,
                 tuple(whole(e) for e in reviews),
             )
         return None

@@ -49,11 +49,9 @@ class ContentSupport:
         if own_share < limits.overlap and share >= limits.overlap:
             # "The case is sturdy and [waterproof]": the shared words are backed, its own are not
             missing = ", ".join(t.word for t in view.frame.tokens if t.stem in own - supporting_stems(view, ctx))
-            return Decision("unsupported", f"not in the evidence: {missing}", own_share, tuple(spans))
+            return Decision("unsupported", f"not in the evidence: {missing}", tuple(spans))
         if share >= limits.overlap:
-            return Decision(
-                "supported", f"{share:.0%} of the claim's content words are in the evidence", share, tuple(spans)
-            )
+            return Decision("supported", f"{share:.0%} of the claim's content words are in the evidence", tuple(spans))
         absent = words - supporting_stems(view, ctx)
         missing = ", ".join(list(dict.fromkeys(t.word for t in view.frame.tokens if t.stem in absent))[:5])
         # similarity may confirm a claim that shares content words with what it cites, never one that shares none
@@ -62,9 +60,7 @@ class ContentSupport:
             similarity = float(np.max(vectors[1:] @ vectors[0]))
             if similarity >= limits.embedding:
                 return Decision(
-                    "supported", f"close in meaning to the evidence (cosine {similarity:.2f})", similarity, tuple(spans)
+                    "supported", f"close in meaning to the evidence (cosine {similarity:.2f})", tuple(spans)
                 )
-            return Decision(
-                "unsupported", f"not in the evidence: {missing} (cosine {similarity:.2f})", similarity, tuple(spans)
-            )
-        return Decision("unsupported", f"not in the evidence: {missing}", share, tuple(spans))
+            return Decision("unsupported", f"not in the evidence: {missing} (cosine {similarity:.2f})", tuple(spans))
+        return Decision("unsupported", f"not in the evidence: {missing}", tuple(spans))
