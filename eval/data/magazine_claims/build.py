@@ -102,6 +102,13 @@ def write(rows: list[dict[str, Any]], path: Path) -> None:
     tmp.replace(path)
 
 
+def print_counts(rows: list[dict[str, Any]], keys: tuple[str, str]) -> None:
+    """How many rows each pair of values of `keys` has, one line each."""
+    counts = Counter((str(r[keys[0]]), str(r[keys[1]])) for r in rows)
+    for (first, second), n in sorted(counts.items()):
+        print(f"{first:<18} {second:<18} {n:>4}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=Path(os.environ.get("WHYREC_SHARED_DATA", "../shared/data")))
@@ -113,9 +120,7 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     write(rows, HERE / "test.jsonl")
-    counts = Counter((r["label"], r["kind"]) for r in rows)
-    for (label, kind), n in sorted(counts.items()):
-        print(f"{label:<13} {kind:<18} {n:>4}")
+    print_counts(rows, ("label", "kind"))
     print(f"{len(rows)} claims, {len({r['item_id'] for r in rows})} items")
     return 0
 

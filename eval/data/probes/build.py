@@ -65,9 +65,7 @@ def main() -> int:
         print(f"error: source.jsonl: pair {bad[0]!r} has {pairs[bad[0]]} claims, not 2", file=sys.stderr)
         return 1
     magazine_build.write(rows, HERE / "test.jsonl")
-    counts = Counter((r["kind"], r["label"]) for r in rows)
-    for (kind, label), n in sorted(counts.items()):
-        print(f"{kind:<18} {label:<13} {n:>4}")
+    magazine_build.print_counts(rows, ("kind", "label"))
     print(f"{len(rows)} claims in {len(pairs)} pairs, {len({r['item_id'] for r in rows})} items")
     return 0
 

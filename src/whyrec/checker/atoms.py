@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from whyrec.checker.claims import clause_spans, has_predicate, is_predicate_word, sentence_spans
+from whyrec.checker.claims import clause_spans, has_predicate, inside_quote, is_predicate_word, sentence_spans
 
 MAX_ATOMS = 16  # more separate statements than this in one claim is not a reason's claim: it gets a verdict of its own
 
@@ -43,7 +43,8 @@ class Atom:
 
 
 def _inside_quote(text: str, position: int) -> bool:
-    return text.count('"', 0, position) % 2 == 1 or text.count("“", 0, position) > text.count("”", 0, position)
+    """Inside a straight quote (as claims.py reads one) or a curly one."""
+    return inside_quote(text, position) or text.count("“", 0, position) > text.count("”", 0, position)
 
 
 def _verb_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:

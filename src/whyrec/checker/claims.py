@@ -55,7 +55,7 @@ def has_predicate(text: str) -> bool:
     return any(is_predicate_word(w) for w in words)
 
 
-def _inside_quote(text: str, position: int) -> bool:
+def inside_quote(text: str, position: int) -> bool:
     return text.count('"', 0, position) % 2 == 1
 
 
@@ -65,7 +65,7 @@ def sentence_spans(reason: str) -> list[tuple[int, int]]:
         end = match.end()
         before = reason[start : match.start()].rsplit(None, 1)
         last_word = before[-1].lower().rstrip(".") if before else ""
-        if last_word in _ABBREVIATIONS or _inside_quote(reason, end):
+        if last_word in _ABBREVIATIONS or inside_quote(reason, end):
             continue
         spans.append((start, end))
         start = end
@@ -78,7 +78,7 @@ def clause_spans(reason: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     left = start
     for match in _COORDINATOR.finditer(reason, start, end):
-        if _inside_quote(reason, match.start()):
+        if inside_quote(reason, match.start()):
             continue
         head, tail = reason[left : match.start()], reason[match.end() : end]
         if has_predicate(head) and has_predicate(tail):

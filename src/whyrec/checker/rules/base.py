@@ -79,7 +79,7 @@ class Context:
             tokens = self.analysed(unit).tokens
             for before, after in itertools.pairwise(tokens):
                 if before.word in ("this", "these") and is_content(after.word):
-                    callers.setdefault(after.stem, set()).add(unit.user_id or unit.id)
+                    callers.setdefault(after.stem, set()).add(_reviewer(unit))
         called = sorted(callers.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         kind = frozenset([called[0][0]]) if called and len(called[0][1]) >= 2 else frozenset()
         return self.title_stems | named | kind
@@ -92,7 +92,7 @@ class Context:
         users: dict[str, set[str]] = {}
         for unit in self.reviews():
             for token in names(self.analysed(unit)):
-                users.setdefault(token.stem, set()).add((unit.user_id or unit.id).split("-")[0])
+                users.setdefault(token.stem, set()).add(_reviewer(unit))
         return seller | self.naming_stems | frozenset(s for s, who in users.items() if len(who) >= 2)
 
     @cached_property
@@ -165,6 +165,11 @@ class ClaimView:
         scored = [(len(words & ctx.analysed(e).stems) / len(words), e.id, e) for e in self.cited]
         share, _, unit = max(scored, key=lambda s: (s[0], _reverse(s[1])))
         return unit, share
+
+
+def _reviewer(unit: Evidence) -> str:
+    """Who wrote a review sentence (one reviewer's repeat reviews count once: the user id has no repeat suffix)."""
+    return unit.user_id or unit.id
 
 
 def _reverse(unit_id: str) -> tuple[int, ...]:

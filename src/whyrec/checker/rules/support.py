@@ -38,21 +38,22 @@ class ContentSupport:
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
         limits = ctx.support
         words = view.content(ctx)
-        share = coverage(view, ctx)
+        backed = supporting_stems(view, ctx)
+        share = len(words & backed) / len(words) if words else 0.0  # coverage(), with `backed` computed once
         spans = []
         for unit in view.cited:
             hit = ctx.analysed(unit).span_of(words)
             if hit is not None:
                 spans.append(span(unit, *hit))
         own = view.own_content(ctx)
-        own_share = len(own & supporting_stems(view, ctx)) / len(own) if own else share
+        own_share = len(own & backed) / len(own) if own else share
         if own_share < limits.overlap and share >= limits.overlap:
             # "The case is sturdy and [waterproof]": the shared words are backed, its own are not
-            missing = ", ".join(t.word for t in view.frame.tokens if t.stem in own - supporting_stems(view, ctx))
+            missing = ", ".join(t.word for t in view.frame.tokens if t.stem in own - backed)
             return Decision("unsupported", f"not in the evidence: {missing}", tuple(spans))
         if share >= limits.overlap:
             return Decision("supported", f"{share:.0%} of the claim's content words are in the evidence", tuple(spans))
-        absent = words - supporting_stems(view, ctx)
+        absent = words - backed
         missing = ", ".join(list(dict.fromkeys(t.word for t in view.frame.tokens if t.stem in absent))[:5])
         # similarity may confirm a claim that shares content words with what it cites, never one that shares none
         if share > 0 and share >= limits.overlap_floor and ctx.embed is not None and view.cited:
