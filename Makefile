@@ -100,6 +100,6 @@ bench: $(STAMP) $(VENV)/.model-qwen2.5-1.5b $(VENV)/.model-qwen2.5-0.5b
 eval: $(STAMP)
 	$(BIN)/whyrec eval grounding --out eval/results/grounding.json
 
-# Rewrites src/whyrec/checker/thresholds-v2.toml from development data only.
+# Rewrites src/whyrec/checker/thresholds-v3.toml from development data only.
 calibrate: $(STAMP)
 	$(BIN)/python eval/calibrate.py

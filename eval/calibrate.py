@@ -1,10 +1,11 @@
 """Calibrate the checker's thresholds on development data only, and write them to the versioned thresholds file.
 
-    .venv/bin/python eval/calibrate.py            # writes src/whyrec/checker/thresholds-v2.toml
+    .venv/bin/python eval/calibrate.py            # writes src/whyrec/checker/thresholds-v3.toml
     .venv/bin/python eval/calibrate.py --dry-run  # prints what it would write
 
 Development data: the gift-card items of the dev splits of both product-claim sets (eval/data/product_claims,
-hand-written, and eval/data/products, generated) and SummEdits' "evaluation" split of the news and sales_email domains.
+hand-written, and eval/data/products, generated), the probes' dev split (gift cards, eval/data/probes/dev.jsonl) and
+SummEdits' "evaluation" split of the news and sales_email domains.
 Test splits, magazine items (the category measured unseen), the other SummEdits domains and WiCE are never loaded.
 The objective is the mean balanced accuracy over the dev sets (each set
 weighs the same, whatever its size). Search: coordinate ascent over a grid per threshold, two sweeps, ties broken
@@ -37,6 +38,7 @@ GRID: dict[tuple[str, str], list[float]] = {
     ("support", "overlap_floor"): _FLOOR,
     ("support", "embedding"): _EMBEDDING,
     ("support", "best_units"): _UNITS,
+    ("support", "synonym"): [0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.0],
     ("support_document", "overlap"): _OVERLAP,
     ("support_document", "overlap_floor"): _FLOOR,
     ("support_document", "embedding"): _EMBEDDING,
@@ -64,6 +66,7 @@ overlap = {support[overlap]:g}        # share of the claim's content stems found
 overlap_floor = {support[overlap_floor]:g}  # below this share not even a close embedding makes a claim supported
 embedding = {support[embedding]:g}      # cosine(claim, best unit) that supports a claim between floor and overlap
 best_units = {support[best_units]:d}       # an uncited claim (audit mode) is checked against this many best units
+synonym = {support[synonym]:g}        # word-vector cosine from which a cited word stands for a noun or adjective added
 
 # Plain documents (`check(reason, [str, ...])`): long prose that a faithful text often paraphrases.
 [support_document]
@@ -71,6 +74,7 @@ overlap = {support_document[overlap]:g}
 overlap_floor = {support_document[overlap_floor]:g}
 embedding = {support_document[embedding]:g}
 best_units = {support_document[best_units]:d}
+synonym = {support_document[synonym]:g}
 
 [flips]
 align = {flips[align]:g}          # share of the claim's content a unit must share before a negation/antonym flip counts
@@ -110,7 +114,7 @@ def main() -> int:
     args = parser.parse_args()
 
     dev: dict[str, list[Case]] = {}
-    for name in ("product", "product-generated", "summedits"):
+    for name in ("product", "product-generated", "probes", "summedits"):
         try:
             dev[name] = [case for case in load(name, "dev") if calibrates(case)]
         except FileNotFoundError as exc:
@@ -143,6 +147,7 @@ def main() -> int:
     sources = {
         "product": "product_claims/dev (gift cards)",
         "product-generated": "products/dev (gift cards)",
+        "probes": "probes/dev (gift cards)",
         "summedits": "summedits/evaluation (news, sales_email)",
     }
     text = TEMPLATE.format(

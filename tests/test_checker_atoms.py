@@ -86,6 +86,31 @@ def test_a_claim_with_nothing_checkable_is_never_supported(claim: str) -> None:
     assert check(claim, EVIDENCE)[0].rule == "no_content"
 
 
+REVIEWS_ONLY = [
+    unit("M:spec:title", "Item M", kind="spec", field="title"),  # a catalogue of reviews alone: the item has no name
+    unit("M:rev:A:s1", "I love this magazine, the recipes are great.", rating=5),
+    unit("M:rev:B:s1", "The magazine arrives monthly with new recipes.", rating=5),
+]
+
+
+@pytest.mark.parametrize("claim", ["It is a magazine.", "This is a great magazine.", "It makes a great gift."])
+def test_saying_only_what_kind_of_thing_an_unnamed_item_is_is_never_supported(claim: str) -> None:
+    label, rule, _ = verdict(claim, "M:rev:A:s1", "M:rev:B:s1", evidence=REVIEWS_ONLY)
+    assert (label, rule) == ("unsupported", "no_content")
+
+
+def test_a_kind_with_something_checkable_about_it_is_checked() -> None:
+    assert verdict("It is a monthly magazine.", "M:rev:B:s1", evidence=REVIEWS_ONLY)[0] == "supported"
+    assert verdict("It is a weekly magazine.", "M:rev:B:s1", evidence=REVIEWS_ONLY)[0] != "supported"
+
+
+def test_a_verdict_names_the_stage_that_decided_it() -> None:
+    found = CHECKER.check([Claim(text="The batteries are included.", cites=["P:desc:s1"], span=(0, 5))], EVIDENCE)[0]
+    assert (found.stage, found.rule) == ("exact", "negation_flip")
+    found = CHECKER.check([Claim(text="It is really something.", cites=["P:desc:s1"], span=(0, 5))], EVIDENCE)[0]
+    assert (found.stage, found.rule) == ("content", "no_content")
+
+
 def test_praise_that_reviewers_give_is_their_claim_and_checked_against_them() -> None:
     assert verdict("One reviewer's parents enjoyed dinner.", "P:rev:R1:s1")[0] == "supported"
 

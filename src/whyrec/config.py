@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
     thresholds: Path | None = Field(
-        default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v2.toml)."
+        default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v3.toml)."
     )
     gpu_layers: int = Field(default=0, ge=-1, description="Layers to offload to a GPU build; -1 for all.")
     n_ctx: int = Field(default=4096, ge=512, le=131072, description="llama.cpp context window in tokens.")

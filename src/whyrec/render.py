@@ -143,7 +143,7 @@ def render_audit(audit: Audit) -> Group:
     table.add_column("#", no_wrap=True)
     table.add_column("claim", ratio=3)
     table.add_column("verdict", no_wrap=True)
-    table.add_column("rule", no_wrap=True)
+    table.add_column("stage/rule", no_wrap=True)
     table.add_column("score", no_wrap=True)
     table.add_column("why / evidence", ratio=4)
     for n, verdict in enumerate(audit.verdicts, start=1):
@@ -153,7 +153,7 @@ def render_audit(audit: Audit) -> Group:
             str(n),
             Text(verdict.claim.text),
             Text(verdict.label, style=style),
-            verdict.rule,
+            f"{verdict.stage}/{verdict.rule}" if verdict.stage else verdict.rule,
             f"{verdict.score:.2f}",
             Text(verdict.detail + (f"\n{where}" if where else ""), style="dim"),
         )

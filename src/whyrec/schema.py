@@ -108,6 +108,9 @@ class EvidenceSpan(Record):
 class ClaimVerdict(Record):
     claim: Claim
     label: VerdictLabel
+    stage: str = Field(
+        default="", description="The checker stage that decided: content, citation, subject, exact, polarity, support."
+    )
     rule: str = Field(description="Name of the rule that decided the label.")
     detail: str = ""
     evidence_spans: list[EvidenceSpan] = Field(default_factory=list)

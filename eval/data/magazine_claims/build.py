@@ -62,7 +62,7 @@ def check_row(where: str, row: dict[str, Any], units: Units, kinds: dict[str, tu
 
 
 def build(
-    source: Path, catalogues: list[Units], kinds: dict[str, tuple[str, ...]], prefix: str
+    source: Path, catalogues: list[Units], kinds: dict[str, tuple[str, ...]], prefix: str, split: str = "test"
 ) -> list[dict[str, Any]]:
     """The rows of `source`, each with its evidence from the catalogue that holds its item."""
     rows = []
@@ -85,7 +85,7 @@ def build(
         rows.append(
             {
                 "id": f"{prefix}-{number:04d}",
-                "split": "test",
+                "split": split,
                 **{k: row[k] for k in FIELDS},
                 **extra,
                 "evidence": [u.model_dump() for u in with_context(evidence, units.all_units)],

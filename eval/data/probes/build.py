@@ -2,10 +2,11 @@
 over-generalised, about another product, negated, wrong attribute, polarity reversed), on gift cards (with their
 listings) and magazines (reviews only). Every row is a test row: nothing is tuned on it.
 
-    .venv/bin/python eval/data/probes/build.py [--shared ../shared/data]
+    .venv/bin/python eval/data/probes/build.py [--split test|dev] [--shared ../shared/data]
 
-source.jsonl was written by an annotator who saw only BRIEF.md and the products' packets (see README.md); this script
-attaches each claim's evidence exactly as in the packets, checks every citation and numbers the claims pr-0001 ….
+source.jsonl (test) and dev_source.jsonl (dev) were written by annotators who saw only BRIEF.md and the products'
+packets (see README.md); this script attaches each claim's evidence exactly as in the packets, checks every citation
+and numbers the claims pr-0001 … (test) or pd-0001 … (dev).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _script(folder: str) -> ModuleType:
 
 product_claims = _script("product_claims")  # the gift-card catalogue, as that set loads it
 magazine_build = _script("magazine_claims")  # rows, checks and writing
+sys.path.insert(0, str(HERE))
+import dev_packets  # noqa: E402  (the dev split's items and catalogues)
 
 BROKEN = {
     "contentless": "unsupported",
@@ -52,19 +55,24 @@ KINDS = {kind: ("supported", label) for kind, label in BROKEN.items()}
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=Path(os.environ.get("WHYREC_SHARED_DATA", "../shared/data")))
+    parser.add_argument("--split", choices=("test", "dev"), default="test")
     args = parser.parse_args()
-    gift_cards = Units(product_claims.load_units(args.shared, "gift cards"))
-    magazines = Units(load_units(args.shared))
+    if args.split == "dev":
+        full, bare, _ = dev_packets.catalogues(args.shared)
+        catalogues, source, prefix = [bare, full], HERE / "dev_source.jsonl", "pd"  # reviews-only items first
+    else:
+        catalogues = [Units(product_claims.load_units(args.shared, "gift cards")), Units(load_units(args.shared))]
+        source, prefix = HERE / "source.jsonl", "pr"
     try:
-        rows = magazine_build.build(HERE / "source.jsonl", [gift_cards, magazines], KINDS, "pr")
+        rows = magazine_build.build(source, catalogues, KINDS, prefix, args.split)
     except magazine_build.SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     pairs = Counter(r["pair"] for r in rows)
     if bad := [p for p, n in pairs.items() if n != 2]:
-        print(f"error: source.jsonl: pair {bad[0]!r} has {pairs[bad[0]]} claims, not 2", file=sys.stderr)
+        print(f"error: {source.name}: pair {bad[0]!r} has {pairs[bad[0]]} claims, not 2", file=sys.stderr)
         return 1
-    magazine_build.write(rows, HERE / "test.jsonl")
+    magazine_build.write(rows, HERE / f"{args.split}.jsonl")
     magazine_build.print_counts(rows, ("kind", "label"))
     print(f"{len(rows)} claims in {len(pairs)} pairs, {len({r['item_id'] for r in rows})} items")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_THRESHOLDS = "thresholds-v2.toml"
+DEFAULT_THRESHOLDS = "thresholds-v3.toml"
 
 
 class _Section(BaseModel):
@@ -20,6 +20,9 @@ class SupportThresholds(_Section):
     overlap_floor: float = Field(ge=0, le=1)
     embedding: float = Field(ge=-1, le=1)
     best_units: int = Field(ge=1)
+    synonym: float = Field(
+        default=1.0, ge=-1, le=1, description="cosine of word vectors from which an unbacked noun has a synonym cited"
+    )
 
 
 class FlipThresholds(_Section):

@@ -1,5 +1,6 @@
-"""The rule-based checker: each claim is read once, then the rules run in order and the first that decides gives the
-verdict, with its name, a score and the evidence spans behind it. Deterministic: the same claims and evidence, in any
+"""The rule-based checker: each claim is split into atoms, then the rules run stage by stage (content, citation,
+subject, exact checks, polarity, support) and the first that decides gives the verdict, with its stage and rule, a
+score and the evidence spans behind it. Deterministic: the same claims and evidence, in any
 order, give the same verdicts."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from whyrec.checker.analysis import analyse
 from whyrec.checker.atoms import MAX_ATOMS, split_atoms
 from whyrec.checker.config import Thresholds, load_thresholds
 from whyrec.checker.patterns import ABOUT_USER
-from whyrec.checker.rules import ClaimView, Context, Rule, default_rules
-from whyrec.checker.rules.base import Vectors
+from whyrec.checker.rules import ClaimView, Context, Rule, Stage, default_stages
+from whyrec.checker.rules.base import Decision, Vectors
 from whyrec.checker.rules.support import coverage
 from whyrec.retrieval.embedder import Embedder
 from whyrec.schema import Claim, ClaimVerdict, Evidence
@@ -51,7 +52,7 @@ class RuleChecker:
         rules: Sequence[Rule] | None = None,
     ):
         self.thresholds = thresholds if isinstance(thresholds, Thresholds) else load_thresholds(thresholds)
-        self.rules = list(rules) if rules is not None else default_rules()
+        self.stages = default_stages() if rules is None else [Stage("rules", tuple(rules))]
         self._embed = _EmbeddingCache(embedder) if embedder is not None else None
         self.name = self.thresholds.version + ("" if embedder is not None else "-lexical")
 
@@ -110,20 +111,27 @@ class RuleChecker:
         cited = [ctx.evidence[c] for c in dict.fromkeys(atom.cites) if c in ctx.evidence]
         auto = auto_cite and not atom.cites
         view = ClaimView(claim=atom, cited=best_units(atom, ctx) if auto else cited, auto_cited=auto, own=own)
-        for rule in self.rules:
-            decision = rule(view, ctx)
-            if decision is None:
-                continue
-            detail = decision.detail + (" (uncited: checked against the best match)" if auto else "")
-            return ClaimVerdict(
-                claim=claim,  # the claim as given, whichever of its atoms this is
-                label=decision.label,
-                rule=rule.name,
-                detail=detail,
-                evidence_spans=list(decision.spans),
-                score=round(coverage(view, ctx), 3),
-            )
+        for stage in self.stages:
+            for rule in stage.rules:
+                decision = rule(view, ctx)
+                if decision is not None:
+                    return self._verdict(claim, view, ctx, stage, rule, decision)
         raise AssertionError("content_support always decides; a rule list must end with it")
+
+    @staticmethod
+    def _verdict(
+        claim: Claim, view: ClaimView, ctx: Context, stage: Stage, rule: Rule, decision: Decision
+    ) -> ClaimVerdict:
+        detail = decision.detail + (" (uncited: checked against the best match)" if view.auto_cited else "")
+        return ClaimVerdict(
+            claim=claim,  # the claim as given, whichever of its atoms this is
+            label=decision.label,
+            stage=stage.name,
+            rule=rule.name,
+            detail=detail,
+            evidence_spans=list(decision.spans),
+            score=round(coverage(view, ctx), 3),
+        )
 
 
 def best_units(claim: Claim, ctx: Context) -> list[Evidence]:

@@ -49,7 +49,21 @@ HISTORY_IMPLIES = frozenset(
     previously earlier already
     """.split()
 )
+# Words that turn the feeling after them into its opposite, as a negation does ("hardly appreciated").
+WEAKENERS = frozenset("hardly barely scarcely rarely seldom".split())
+
+# The item the reason is about, pointed at: "this card", "these" (not "cards like this one", "similar to this"). "It"
+# is left out: in "you gave the Red Robin card 5 stars and praised its burgers" it is the card of the history.
+THIS_ITEM = re.compile(r"\b(?<!like )(?<!as )(?<!to )(?:this|these)\b", re.I)
 OFTEN = re.compile(r"\b(often|usually|regularly|frequently|always|tend to|many times|a lot of)\b", re.I)
+
+# A claim that only says what kind of thing the item is: "It is a magazine.", "This makes a great gift." Its one
+# content word names the item's kind, which every unit about the item presumes: it explains nothing.
+KIND_ONLY = re.compile(
+    r"^\s*(?:it|this|that|these|they|the\s+\w+|this\s+\w+)\s+(?:is|was|are|'s|makes|made|would\s+make|will\s+make)"
+    r"\s+(?:a|an|the|one)\s+[\w\s'-]{1,60}?[.!]?\s*$",
+    re.I,
+)
 
 # Words that say what the item costs ("it costs $1", "priced at $20").
 COST_WORDS = frozenset("cost costs price priced prices sells sold".split())

@@ -5,7 +5,8 @@
 - `summedits`: SummEdits (Laban et al. 2023), four domains; the "evaluation" split is dev, "test" is test.
 - `magazine`: claims about Magazine Subscriptions items in a catalogue of reviews alone (eval/data/magazine_claims),
   written by annotators from a fixed brief; a category nothing is tuned on, so test only.
-- `probes`: true/broken claim pairs of named kinds (eval/data/probes); test only.
+- `probes`: true/broken claim pairs of named kinds (eval/data/probes): the test pairs on unused items, and a dev split
+  written from the same brief on gift cards that are dev items of the product sets (the rules are tuned on it).
 - `wice`: WiCE (Kamoi et al. 2023) claim-level entailment, dev file; held out entirely (never calibrated on).
 
 Test files are frozen: `eval/data/frozen.json` holds a fingerprint of each (its claims, labels and evidence texts);
@@ -30,7 +31,7 @@ DATASETS = ("product", "product-generated", "magazine", "probes", "summedits", "
 SUMMEDITS_DOMAINS = ("news", "podcast", "qmsumm", "sales_email")
 # The SummEdits domains whose dev split calibrates the thresholds; the others are domains calibration never saw.
 SUMMEDITS_CALIBRATION = ("news", "sales_email")
-TEST_ONLY = ("magazine", "probes", "wice")
+TEST_ONLY = ("magazine", "wice")
 # Product-set items of this category calibrate nothing: it is the category the checker is measured on unseen.
 UNSEEN_CATEGORY = "Magazine Subscriptions"
 # WiCE evidence comes with Wikipedia-style metadata lines; they are context, not claims' support.
@@ -190,7 +191,8 @@ def load(dataset: str, split: Split, shared: Path | None = None, product: Path |
         seen = {str(row["item_id"]) for row in _jsonl(dev)} if dev.exists() else set()
         return [c for c in cases if c.item_id not in seen]
     if dataset in _FOLDERS:
-        return product_cases(data_root() / _FOLDERS[dataset], "test", dataset) if split == "test" else []
+        folder = data_root() / _FOLDERS[dataset]
+        return product_cases(folder, split, dataset) if (folder / f"{split}.jsonl").exists() else []
     if dataset == "summedits":
         return summedits_cases(shared, split)
     if dataset == "wice":

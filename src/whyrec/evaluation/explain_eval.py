@@ -112,7 +112,7 @@ class IndependentCheck:
     """A claim is supported when its embedding has cosine ≥ `threshold` with some unit of the pair's pool: every unit
     of the item (its specs, its description and all its reviews, the held-out review included) and the user's
     history. It ignores what the claim cites and shares none of the checker's rules; the threshold is the embedding
-    baseline's, calibrated on the checker's dev data (thresholds-v2.toml, `baseline`)."""
+    baseline's, calibrated on the checker's dev data (thresholds-v3.toml, `baseline`)."""
 
     def __init__(self, index: KnowledgeIndex, embedder: Embedder, threshold: float):
         self.index = index

@@ -1,5 +1,11 @@
-"""The checker's rules, in the order they run. The first that decides gives the verdict; `content_support` always
-decides, so it is last."""
+"""The checker's rules, grouped in the stages they run in. Within a stage and from one stage to the next the rules run
+in order and the first that decides gives the verdict; `content_support` always decides, so it is last.
+
+Each stage reads one section of the thresholds file (`Stage.thresholds`), so a threshold belongs to one stage and
+means one thing there. Adding a rule touches its own module and this list.
+"""
+
+from dataclasses import dataclass
 
 from whyrec.checker.rules.attributes import AttributesAgree
 from whyrec.checker.rules.base import ClaimView, Context, Decision, Rule
@@ -8,32 +14,48 @@ from whyrec.checker.rules.content import ContentPresent
 from whyrec.checker.rules.flips import AntonymFlip, NegationFlip
 from whyrec.checker.rules.numbers import NumbersMatch
 from whyrec.checker.rules.other_product import AboutThisItem
-from whyrec.checker.rules.polarity import PolarityAgrees
+from whyrec.checker.rules.polarity import FeelingBacked, PolarityAgrees
 from whyrec.checker.rules.price import ItemPriceAgrees, PriceJudgementBacked
 from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsUser
 from whyrec.checker.rules.superlative import SuperlativeBacked
 from whyrec.checker.rules.support import ContentSupport
 
 
-def default_rules() -> list[Rule]:
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    rules: tuple[Rule, ...]
+    thresholds: str = ""  # the section of the thresholds file its rules read ("" for none)
+
+
+def default_stages() -> list[Stage]:
+    """atoms and content → citation → subject → exact checks → polarity and consensus → support. Citations are
+    checked before the subject, since the subject rules read what a claim cites."""
     return [
-        ContentPresent(),
-        CitationPresent(),
-        CitationValid(),
-        SubjectIsUser(),
-        SubjectIsReviewer(),
-        AboutThisItem(),
-        QuoteExact(),
-        NumbersMatch(),
-        ItemPriceAgrees(),
-        AttributesAgree(),
-        NegationFlip(),
-        AntonymFlip(),
-        PriceJudgementBacked(),
-        SuperlativeBacked(),
-        PolarityAgrees(),
-        ContentSupport(),
+        Stage("content", (ContentPresent(),)),
+        Stage("citation", (CitationPresent(), CitationValid())),
+        Stage("subject", (SubjectIsUser(), SubjectIsReviewer(), AboutThisItem())),
+        Stage(
+            "exact",
+            (
+                QuoteExact(),
+                NumbersMatch(),
+                ItemPriceAgrees(),
+                AttributesAgree(),
+                NegationFlip(),
+                AntonymFlip(),
+                PriceJudgementBacked(),
+                SuperlativeBacked(),
+            ),
+            thresholds="flips",
+        ),
+        Stage("polarity", (PolarityAgrees(), FeelingBacked()), thresholds="polarity"),
+        Stage("support", (ContentSupport(),), thresholds="support"),
     ]
 
 
-__all__ = ["ClaimView", "Context", "Decision", "Rule", "default_rules"]
+def default_rules() -> list[Rule]:
+    return [rule for stage in default_stages() for rule in stage.rules]
+
+
+__all__ = ["ClaimView", "Context", "Decision", "Rule", "Stage", "default_rules", "default_stages"]

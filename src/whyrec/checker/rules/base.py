@@ -85,6 +85,13 @@ class Context:
         return self.title_stems | named | kind
 
     @cached_property
+    def own_name_stems(self) -> frozenset[str]:
+        """The content words of the item's title that its category does not share: "IHOP" of "IHOP Gift Card"."""
+        category = [e for e in self.units if e.kind == "spec" and e.field == "category"]
+        kind = frozenset().union(*(self.analysed(c).stems for c in category))
+        return frozenset(s for s in self.title_stems - kind if not s.isdigit())
+
+    @cached_property
     def item_names(self) -> frozenset[str]:
         """The stems a name of this item may use: every word of the seller's units, and the capitalised words that
         at least two reviewers in the evidence use (an item known only by its id is named by its reviewers)."""

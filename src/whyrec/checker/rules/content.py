@@ -1,10 +1,11 @@
 """Content: a claim must say something the evidence could check. "It is really something", "a great product", "The
-Olive Garden Gift Card is a gift" (only the item's own name) are never supported, whatever they cite."""
+Olive Garden Gift Card is a gift" (only the item's own name), "It is a magazine" (only what kind of thing it is) are
+never supported, whatever they cite."""
 
 from __future__ import annotations
 
 from whyrec.checker.lexicon import GENERIC_PRAISE
-from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS, ABOUT_USER, COST_WORDS
+from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS, ABOUT_USER, COST_WORDS, KIND_ONLY
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted
 from whyrec.checker.rules.price import judgements
 
@@ -21,11 +22,16 @@ class ContentPresent:
         attributed = ABOUT_USER.search(frame) or ABOUT_REVIEWERS.search(frame) or ABOUT_ONE_REVIEWER.search(frame)
         if not attributed:
             words = words - {t.stem for t in view.frame.tokens if t.word in GENERIC_PRAISE}
-        if words:
+        # the one content word is the head noun, "a [great] *magazine*" (not a modifier: "a *Visa* card")
+        last = view.frame.tokens[-1].stem if view.frame.tokens else ""
+        kind_only = words == {last} and KIND_ONLY.match(frame) is not None and not attributed
+        if words and not kind_only:
             return None
         costs = any(t.word in COST_WORDS for t in view.frame.tokens)
         if costs and any(n.unit == "money" for n in view.frame.numbers):
             return None  # "It costs $25" (the title's amount): the numbers rules check it against the seller's price
         if judgements(view.frame.text):
             return None  # "It costs nothing", "it is cheap": the price rules check the judgement
+        if kind_only:
+            return Decision("unsupported", "nothing to check: the claim only says what kind of thing the item is")
         return Decision("unsupported", "nothing to check: the claim only names the item or praises it in general")

@@ -43,12 +43,14 @@ class NegationFlip:
         claim_pos = {t.stem for t in view.frame.tokens if not t.negated} & words - claim_neg
         claim_has_cue = view.frame.has_negation()
         pool = view.pool(ctx)
+        cited = set(map(id, view.cited))
         # a unit the claim quotes says each of its words the claim's way: none is then said only the other way
         quoted = any(_quotes(view.frame.tokens, ctx.analysed(unit).tokens) for unit in pool)
         flippable = set() if quoted else claim_neg | (claim_pos if not claim_has_cue else set())
         for stem in sorted(flippable):
             said_plain: list[tuple[Evidence, Token]] = []
             said_negated: list[tuple[Evidence, Token]] = []
+            said_listed: list[tuple[Evidence, Token]] = []
             for unit in pool:
                 tokens = ctx.analysed(unit).tokens
                 for index, token in enumerate(tokens):
@@ -56,12 +58,18 @@ class NegationFlip:
                         continue
                     if token.negated or _near_cue(unit.text, tokens, index):
                         said_negated.append((unit, token))
-                    elif not follows_cue(tokens, index, window=6, text=unit.text):  # "no fees or *expiration* dates"
+                    elif follows_cue(tokens, index, window=6, text=unit.text):
+                        said_listed.append((unit, token))  # "do not have any associated fees or *expiration* dates"
+                    else:
                         said_plain.append((unit, token))
             if said_plain and said_negated:
                 continue  # the evidence says it both ways
-            found = said_plain if stem in claim_neg else said_negated
-            hits = [(u, t) for u, t in found if _aligned(view, ctx, u, stem)]
+            # a plain claim is flipped by a word a negation governs, or one further on in the cue's clause
+            found = said_plain if stem in claim_neg else said_negated + ([] if said_plain else said_listed)
+            # a unit the claim cites is about what it says; any other must share enough of its content
+            hits = [
+                (u, t) for u, t in found if (id(u) in cited and not view.auto_cited) or _aligned(view, ctx, u, stem)
+            ]
             if not hits:
                 continue
             unit, token = hits[0]

@@ -7,8 +7,9 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT
-from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+from whyrec.checker.analysis import Analysed, follows_cue, is_cue
+from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT, WEAKENERS
+from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted, whole
 
 
 @lru_cache(maxsize=1)
@@ -91,4 +92,66 @@ class PolarityAgrees:
                 f"most reviews that mention it say the opposite ({len(disagree)} of {len(agree) + len(disagree)})",
                 tuple(whole(e) for e in disagree[:5]),
             )
+        return None
+
+
+FEELING = 1.0  # |VADER valence| from which a word states a feeling ("dislikes" -1.7, "classy" 1.9)
+# Words VADER scores that name things or facts rather than feelings: a gift, a prize, free shipping, a fee.
+NOT_FEELINGS = frozenset("gift gifts present presents prize free fee fees charge charged".split())
+
+
+def feelings(analysed: Analysed) -> list[tuple[int, int, int]]:
+    """(sign, start, end) of each word that states a feeling, its sign turned by a negation or a weakener before it
+    ("not happy", "hardly appreciated")."""
+    lexicon = sentiment_words()
+    found = []
+    for index, token in enumerate(analysed.tokens):
+        valence = lexicon.get(token.word, 0.0)
+        if abs(valence) < FEELING or is_cue(token.word) or token.word in NOT_FEELINGS:
+            continue
+        if index and analysed.text[token.start].isupper():
+            continue  # a name: "United States", "Best Buy"
+        sign = 1 if valence > 0 else -1
+        before = analysed.tokens[max(0, index - 3) : index]
+        if (
+            token.negated
+            or follows_cue(analysed.tokens, index, 3, analysed.text)
+            or any(t.word in WEAKENERS for t in before)
+        ):
+            sign = -sign
+        found.append((sign, token.start, token.end))
+    return found
+
+
+class FeelingBacked:
+    """A feeling the claim states in its own words must be one its evidence states: "dislikes" against "loves" is
+    contradicted, "was thrilled" against a unit that states no feeling is unsupported. A word of the same sign
+    ("enjoyed" for "loved") is a paraphrase and passes."""
+
+    name = "feeling_backed"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if not ctx.is_catalogue or not view.cited or view.quotes:
+            return None
+        backed = view.support_stems(ctx)
+        tokens = {(t.start, t.end): t for t in view.frame.tokens}
+        claimed = [(sign, tokens[(a, b)]) for sign, a, b in feelings(view.frame) if (a, b) in tokens]
+        content = view.content(ctx)  # the item's own name is no feeling ("gift" of a gift card)
+        claimed = [(sign, t) for sign, t in claimed if t.stem in content and (t.stem not in backed or t.negated)]
+        if not claimed:
+            return None
+        stated = [(sign, e, a, b) for e in view.cited for sign, a, b in feelings(ctx.analysed(e))]
+        # a review's stars state its feeling too: "reviewers complain" of 1- and 2-star reviews
+        stated += [(1 if e.rating >= 4 else -1, e, 0, 0) for e in view.cited if e.rating is not None and e.rating != 3]
+        for sign, token in claimed:
+            if any(s == sign for s, *_ in stated):
+                continue
+            against = [(e, a, b) for s, e, a, b in stated if s == -sign]
+            if against:
+                unit, a, b = against[0]
+                said = unit.text[a:b]
+                return Decision(
+                    "contradicted", f"{token.word!r} reverses {said!r} in the evidence", (span(unit, a, b),)
+                )
+            return Decision("unsupported", f"no cited evidence states a feeling like {token.word!r}")
         return None

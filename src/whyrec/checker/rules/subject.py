@@ -11,10 +11,12 @@ from whyrec.checker.patterns import (
     AGREE,
     GENERIC_YOU,
     OFTEN,
+    THIS_ITEM,
     USER_FRAME,
     USERS_PAST,
 )
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+from whyrec.schema import Evidence
 
 
 class SubjectIsUser:
@@ -38,6 +40,29 @@ class SubjectIsUser:
             return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}")
         if OFTEN.search(view.claim.text) and len(matching) < 2:
             return Decision("unsupported", "'often' needs more than one matching item in the user's history")
+        return self._history_lent_to_this_item(view, ctx, history, words)
+
+    @staticmethod
+    def _history_lent_to_this_item(
+        view: ClaimView, ctx: Context, history: list[Evidence], words: frozenset[str]
+    ) -> Decision | None:
+        """A unit of the user's history is about another item: what the user said of it ("I love their food for a
+        quick lunch", of a Subway card) says nothing of this one ("you love *this* restaurant's food …")."""
+        said_of_item = frozenset().union(*(ctx.analysed(e).stems for e in view.cited if e.speaker != "user"))
+        for unit in history:
+            # the claim points at this item, or names it by a word of its own name the history unit does not say
+            capitalised = {t.stem for t in view.frame.tokens if view.frame.text[t.start].isupper()}
+            named = (capitalised & ctx.own_name_stems) - ctx.analysed(unit).stems
+            if not named and not THIS_ITEM.search(unquoted(view.claim.text)):
+                continue
+            lent = [t.word for t in view.frame.tokens if t.stem in (words & ctx.analysed(unit).stems) - said_of_item]
+            if lent:
+                return Decision(
+                    "unsupported",
+                    f"{unit.id} is about another item ({unit.item_id}); what it says ({lent[0]!r}) is not said of "
+                    "this one",
+                    (whole(unit),),
+                )
         return None
 
     @staticmethod

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from whyrec.checker.analysis import is_content
 from whyrec.checker.patterns import HISTORY_IMPLIES
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted
 from whyrec.checker.rules.numbers import backed_numbers
 from whyrec.checker.rules.price import backed_judgement_stems
+from whyrec.checker.words import lemmas, names_a_thing
 from whyrec.schema import Evidence
 
 
@@ -32,6 +34,25 @@ def coverage_of(view: ClaimView, ctx: Context, units: list[Evidence]) -> float:
     return coverage(ClaimView(claim=view.claim, cited=units, auto_cited=view.auto_cited), ctx)
 
 
+def _invented(view: ClaimView, ctx: Context, absent: frozenset[str]) -> str:
+    """The first word of the claim that names a thing or a quality its evidence never names, in any form
+    ("garlic" butter against "cinnamon butter"); "" when every such word is backed."""
+    if not absent or not ctx.is_catalogue or ctx.embed is None:
+        return ""
+    tokens = [t for e in view.cited for t in ctx.analysed(e).tokens if is_content(t.word)]
+    said = frozenset().union(*(lemmas(t.word) for t in tokens))
+    words = list(dict.fromkeys(t.word for t in tokens))
+    for token in view.frame.tokens:
+        if token.stem not in absent or not names_a_thing(token.word) or lemmas(token.word) & said:
+            continue
+        if words:  # another word for it: "relatives" for "family" (a close word vector)
+            vectors = ctx.embed([token.word, *words])
+            if float(np.max(vectors[1:] @ vectors[0])) >= ctx.support.synonym:
+                continue
+        return token.word
+    return ""
+
+
 class ContentSupport:
     name = "content_support"
 
@@ -47,6 +68,9 @@ class ContentSupport:
                 spans.append(span(unit, *hit))
         own = view.own_content(ctx)
         own_share = len(own & backed) / len(own) if own else share
+        invented = _invented(view, ctx, words - backed)
+        if invented and share < 1:
+            return Decision("unsupported", f"not in the evidence: {invented}", tuple(spans))
         if own_share < limits.overlap and share >= limits.overlap:
             # "The case is sturdy and [waterproof]": the shared words are backed, its own are not
             missing = ", ".join(t.word for t in view.frame.tokens if t.stem in own - backed)
