@@ -15,30 +15,18 @@ import argparse
 import os
 import sys
 from collections import Counter
-from importlib import util
 from pathlib import Path
-from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "magazine_claims"))
 
 from common import Units, load_units  # noqa: E402  (eval/data/magazine_claims/common.py)
 
-
-def _script(folder: str) -> ModuleType:
-    """The build script of a sibling data set, as a module."""
-    spec = util.spec_from_file_location(f"{folder}_build", HERE.parent / folder / "build.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(folder)
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-product_claims = _script("product_claims")  # the gift-card catalogue, as that set loads it
-magazine_build = _script("magazine_claims")  # rows, checks and writing
 sys.path.insert(0, str(HERE))
 import dev_packets  # noqa: E402  (the dev split's items and catalogues)
+
+product_claims = dev_packets.sibling_script("product_claims")  # the gift-card catalogue, as that set loads it
+magazine_build = dev_packets.sibling_script("magazine_claims")  # rows, checks and writing
 
 BROKEN = {
     "contentless": "unsupported",

@@ -39,7 +39,8 @@ DEV_SETS = ("product_claims", "products")
 REVIEWS = "Gift_Cards_5.jsonl"
 
 
-def _script(folder: str) -> ModuleType:
+def sibling_script(folder: str) -> ModuleType:
+    """The build script of a sibling data set, as a module."""
     spec = util.spec_from_file_location(f"{folder}_build", HERE.parent / folder / "build.py")
     if spec is None or spec.loader is None:
         raise ImportError(folder)
@@ -81,7 +82,7 @@ def chosen(full: Units) -> list[tuple[str, str]]:
 
 def catalogues(shared: Path) -> tuple[Units, Units, list[tuple[str, str]]]:
     """The full gift-card catalogue, the reviews-only one holding only the reviews-only items, and the pairs."""
-    full = Units(_script("product_claims").load_units(shared, "gift cards"))
+    full = Units(sibling_script("product_claims").load_units(shared, "gift cards"))
     pairs = chosen(full)
     bare_items = {item for item, _ in pairs[WITH_LISTING:]}
     bare = Units([u for u in reviews_only(shared) if u.kind == "history" or u.item_id in bare_items])
