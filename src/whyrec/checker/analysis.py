@@ -6,6 +6,7 @@ Everything here is lexical and deterministic, so a verdict can always point at t
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -349,6 +350,7 @@ _INSTRUCTION = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 
 
+@lru_cache(maxsize=1 << 16)
 def without_instructions(text: str) -> str:
     """`text` with every sentence that carries an instruction to a model blanked out (offsets kept)."""
     if not _INSTRUCTION.search(text):
@@ -370,16 +372,29 @@ def analyse(text: str) -> Analysed:
 
 def clear_caches() -> None:
     """Forget every analysed text and stem (benchmarks time each pass from cold)."""
-    analyse.cache_clear()
-    stem.cache_clear()
+    for cached in (analyse, stem, without_instructions, _names, called_by):
+        cached.cache_clear()
 
 
 _NOT_NAMES = frozenset("i i'm i've you it its the a an this that they he she we".split())
 
 
-def names(analysed: Analysed) -> list[Token]:
+def names(analysed: Analysed) -> tuple[Token, ...]:
     """Capitalised words inside a text (not its first word, nor one opening a sentence or a quotation): brands,
     places, people, products."""
+    return _names(analysed.text)
+
+
+@lru_cache(maxsize=1 << 16)
+def called_by(text: str) -> tuple[str, ...]:
+    """The stems of the content words right after "this" or "these" ("this *magazine*"): what a reviewer calls it."""
+    tokens = analyse(text).tokens
+    return tuple(b.stem for a, b in itertools.pairwise(tokens) if a.word in ("this", "these") and is_content(b.word))
+
+
+@lru_cache(maxsize=1 << 16)
+def _names(text: str) -> tuple[Token, ...]:
+    analysed = analyse(text)
     found = []
     for i, token in enumerate(analysed.tokens):
         if i == 0 or not token.word[0].isalpha() or token.word in _NOT_NAMES:
@@ -388,4 +403,4 @@ def names(analysed: Analysed) -> list[Token]:
             continue
         if analysed.text[token.start].isupper():
             found.append(token)
-    return found
+    return tuple(found)

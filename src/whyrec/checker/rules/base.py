@@ -6,7 +6,6 @@ for the pair (`Context`) and either decides the verdict (`Decision`) or passes (
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from whyrec.checker.analysis import Analysed, analyse, is_content, names, stem, without_instructions
+from whyrec.checker.analysis import Analysed, analyse, called_by, names, stem, without_instructions
 from whyrec.checker.config import SupportThresholds, Thresholds
 from whyrec.schema import Claim, Evidence, EvidenceSpan, VerdictLabel
 
@@ -76,10 +75,8 @@ class Context:
         named = frozenset().union(*(self.analysed(c).content for c in category)) - {stem("category")}
         callers: dict[str, set[str]] = {}
         for unit in self.reviews():
-            tokens = self.analysed(unit).tokens
-            for before, after in itertools.pairwise(tokens):
-                if before.word in ("this", "these") and is_content(after.word):
-                    callers.setdefault(after.stem, set()).add(_reviewer(unit))
+            for noun in called_by(self.analysed(unit).text):
+                callers.setdefault(noun, set()).add(_reviewer(unit))
         called = sorted(callers.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         kind = frozenset([called[0][0]]) if called and len(called[0][1]) >= 2 else frozenset()
         return self.title_stems | named | kind
