@@ -23,7 +23,7 @@ EVIDENCE = [
     unit("P:spec:category", "Category: Gift Cards", kind="spec", field="category"),
     unit("P:desc:s1", "AMC Gift Cards do not have any associated fees or expiration dates.", kind="description"),
     unit("P:feat:1", "No fees. No expiration. Ever.", kind="spec", field="feature"),
-    unit("P:rev:R1:s1", "She loves Ihop and took me to lunch.", rating=5),
+    unit("P:rev:R1:s1", "My daughter loves Ihop and took me to lunch.", rating=5),
     unit("P:rev:R2:s1", "It is a very classy way to give a gift card.", rating=5),
     unit("P:rev:R3:s1", "Item as described, arrived on time.", rating=5),
     unit("P:rev:R4:s1", "Few articles, full of ads.", rating=1),

@@ -218,7 +218,8 @@ def _tokens(text: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
-_NO_COMPARATIVE = re.compile(r"\bno\s+(?:more|less|fewer|greater|higher|lower)\s+than\b", re.I)
+# Cues that negate nothing: "no more than $30" states a bound, "not only … but" adds.
+_NO_COMPARATIVE = re.compile(r"\bno\s+(?:more|less|fewer|greater|higher|lower)\s+than\b|\bnot\s+(?:only|just)\b", re.I)
 # After a number: "$30 or less", "$30 and under", "4 stars and up".
 _BOUND_AFTER = re.compile(
     r"\s*(?:or|and)\s+(?:(less|lower|fewer|under|below|cheaper)|(more|higher|greater|over|above|up))\b", re.I

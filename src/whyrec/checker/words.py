@@ -12,11 +12,11 @@ from whyrec.checker.analysis import NUMBER_WORDS
 from whyrec.checker.rules.polarity import sentiment_words
 
 # Words that relate, count or bound rather than name: checked by the numbers and negation rules, or carrying no fact
-# of their own ("both", "because", "only", "less than $30").
+# of their own ("both", "because", "only", "less than $30", "cheaper than $30").
 LIGHT = frozenset(
     """
     both because only out onto into inside upon across via per each whole able worth less least more most
-    same own other another else instead usa u.s
+    same own other another else instead usa u.s cheaper lower higher greater fewer
     """.split()
 )
 
@@ -35,3 +35,10 @@ def names_a_thing(word: str) -> bool:
         return False  # numbers and feelings have rules of their own
     classes: set[str] = set(getAllLemmas(word))
     return bool(classes & {"NOUN", "ADJ"}) and not classes & {"VERB", "AUX", "ADV", "ADP"}
+
+
+@lru_cache(maxsize=1 << 15)
+def only_a_verb(word: str) -> bool:
+    """A word with no reading but a verb's ("printed", "it's" is not one: it has none in the tables)."""
+    classes: set[str] = set(getAllLemmas(word))
+    return bool(classes) and classes <= {"VERB", "AUX"}

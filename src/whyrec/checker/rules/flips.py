@@ -6,6 +6,7 @@ from __future__ import annotations
 from whyrec.checker.analysis import Token, follows_cue, is_cue
 from whyrec.checker.lexicon import antonyms
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span
+from whyrec.checker.words import only_a_verb
 from whyrec.schema import Evidence
 
 
@@ -16,6 +17,16 @@ def _near_cue(text: str, tokens: tuple[Token, ...], index: int) -> bool:
     if index + 1 < len(tokens) and is_cue(tokens[index + 1].word):
         return bool(set(text[tokens[index].end : tokens[index + 1].start]) & {":", "-", "–"})
     return False
+
+
+def _in_negated_list(tokens: tuple[Token, ...], index: int) -> bool:
+    """The word stands in a list after a negated word ("no fees or *expiration* dates"): "or", "and" or "nor" joins
+    them, and no word that can only be a verb starts another statement between ("isn't thick plus it's only …")."""
+    first = next((i for i in range(index - 1, max(-1, index - 7), -1) if tokens[i].negated), None)
+    if first is None:
+        return False
+    between = tokens[first + 1 : index]
+    return any(t.word in ("or", "and", "nor") for t in between) and not any(only_a_verb(t.word) for t in between)
 
 
 def _quotes(claim: tuple[Token, ...], unit: tuple[Token, ...]) -> bool:
@@ -59,7 +70,8 @@ class NegationFlip:
                     if token.negated or _near_cue(unit.text, tokens, index):
                         said_negated.append((unit, token))
                     elif follows_cue(tokens, index, window=6, text=unit.text):
-                        said_listed.append((unit, token))  # "do not have any associated fees or *expiration* dates"
+                        if _in_negated_list(tokens, index):  # "do not have any associated fees or *expiration* dates"
+                            said_listed.append((unit, token))
                     else:
                         said_plain.append((unit, token))
             if said_plain and said_negated:
@@ -86,7 +98,9 @@ class NegationFlip:
         analysed = ctx.analysed(unit)
         if not (analysed.has_negation() or any(t.negated for t in analysed.tokens)):
             return False
-        words = view.frame.content
+        words = view.content(ctx)  # the item's name is not what a negation is about
+        if any(unit is cited for cited in view.cited) and words & ctx.analysed(unit).negated_stems(window=6):
+            return True  # the unit the claim cites negates its word: "No fees." for "it has no fees"
         return not words or len(words & analysed.stems) / len(words) >= ctx.thresholds.flips.deny
 
 

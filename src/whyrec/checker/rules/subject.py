@@ -23,9 +23,13 @@ class SubjectIsUser:
     name = "subject_is_user"
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
-        if not ctx.is_catalogue or not ABOUT_USER.search(unquoted(view.claim.text)):
+        if not ctx.is_catalogue:
             return None
         history = [e for e in view.cited if e.speaker == "user"]
+        if not ABOUT_USER.search(unquoted(view.claim.text)):
+            # one atom of "IHOP food is cheaper than Outback's, you've noted" no longer says "you"; its history still
+            # speaks of another item
+            return self._history_lent_to_this_item(view, ctx, history, view.content(ctx) - USER_FRAME)
         if not history and self._generic(view):
             return None
         if not history:

@@ -18,7 +18,25 @@ def supporting_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
     """What the evidence backs: the cited units' stems, the claim's numbers that the cited values make true, and for
     a unit of the user's history that the user had the item before."""
     history = HISTORY_IMPLIES if any(e.speaker == "user" for e in view.cited) else frozenset()
-    return view.support_stems(ctx) | backed_numbers(view, ctx) | backed_judgement_stems(view, ctx) | history
+    said = view.support_stems(ctx)
+    return said | _derived(view, ctx, said) | backed_numbers(view, ctx) | backed_judgement_stems(view, ctx) | history
+
+
+MIN_ROOT = 5  # a stem this long that begins another names the same thing: "deliv" of "delivered" and "deliveri"
+
+
+def _derived(view: ClaimView, ctx: Context, said: frozenset[str]) -> frozenset[str]:
+    """The claim's content stems that a cited stem derives from, or derives: "delivered" from "E-mail Delivery"."""
+    return frozenset(
+        s
+        for s in view.content(ctx) - said
+        if len(s) >= MIN_ROOT and any(len(t) >= MIN_ROOT and (t.startswith(s) or _derives(s, t)) for t in said)
+    )
+
+
+def _derives(claimed: str, root: str) -> bool:
+    """`claimed` is `root` with a suffix, but not one of degree: "freshest" is not backed by "fresh"."""
+    return claimed.startswith(root) and claimed[len(root) :] not in ("r", "er", "ier", "st", "est", "iest")
 
 
 def coverage(view: ClaimView, ctx: Context) -> float:
@@ -37,7 +55,7 @@ def coverage_of(view: ClaimView, ctx: Context, units: list[Evidence]) -> float:
 def _invented(view: ClaimView, ctx: Context, absent: frozenset[str]) -> str:
     """The first word of the claim that names a thing or a quality its evidence never names, in any form
     ("garlic" butter against "cinnamon butter"); "" when every such word is backed."""
-    if not absent or not ctx.is_catalogue or ctx.embed is None:
+    if not absent or not ctx.is_catalogue:
         return ""
     tokens = [t for e in view.cited for t in ctx.analysed(e).tokens if is_content(t.word)]
     said = frozenset().union(*(lemmas(t.word) for t in tokens))
@@ -45,7 +63,7 @@ def _invented(view: ClaimView, ctx: Context, absent: frozenset[str]) -> str:
     for token in view.frame.tokens:
         if token.stem not in absent or not names_a_thing(token.word) or lemmas(token.word) & said:
             continue
-        if words:  # another word for it: "relatives" for "family" (a close word vector)
+        if words and ctx.embed is not None:  # another word for it: "relatives" for "family" (close word vectors)
             vectors = ctx.embed([token.word, *words])
             if float(np.max(vectors[1:] @ vectors[0])) >= ctx.support.synonym:
                 continue
