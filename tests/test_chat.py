@@ -19,7 +19,7 @@ from whyrec.agent import Explainer, LLMComposer
 from whyrec.agent.chat import Chat, ChatSession
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, read_message
 from whyrec.agent.preferences import allows, mentions, updated
-from whyrec.checker.rules.polarity import polarity
+from whyrec.checker.lexicon import polarity
 from whyrec.errors import UnknownIdError, WhyrecError
 from whyrec.feedback import FeedbackStore
 from whyrec.llm.base import ChatMessage, JsonSchema

@@ -139,7 +139,7 @@ def test_cli_eval_recommend_prints_every_ranking_and_the_ratio(demo_index_dir: P
 
 
 def test_a_profile_names_the_aspects_of_the_users_own_reviews_with_their_evidence(demo_index: KnowledgeIndex) -> None:
-    from whyrec.checker.rules.polarity import polarity, sentiment_words
+    from whyrec.checker.lexicon import polarity, sentiment_words
     from whyrec.recommend.profile import AspectProfiler
 
     profiler = AspectProfiler(demo_index.store, sentiment_words(), polarity)

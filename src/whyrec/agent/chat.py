@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_m
 from whyrec.agent.explain import EvidenceFilters, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
-from whyrec.checker.rules.polarity import polarity
+from whyrec.checker.lexicon import polarity
 from whyrec.errors import WhyrecError
 from whyrec.feedback import MAX_FEEDBACK_CHARS, Feedback, FeedbackStore
 from whyrec.knowledge import Store

@@ -23,7 +23,7 @@ from whyrec import __version__
 from whyrec.agent import Explainer, ExtractiveComposer
 from whyrec.agent.draft import Usage
 from whyrec.checker.config import load_thresholds
-from whyrec.checker.rules.polarity import sentiment_words
+from whyrec.checker.lexicon import sentiment_words
 from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, WhyrecError
 from whyrec.evaluation.explain_eval import (

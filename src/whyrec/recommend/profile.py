@@ -49,7 +49,7 @@ class AspectProfiler:
     @classmethod
     def of(cls, store: Store) -> AspectProfiler:
         """The profiler with VADER's lexicon as the opinion words and its compound score as the feeling."""
-        from whyrec.checker.rules.polarity import polarity, sentiment_words
+        from whyrec.checker.lexicon import polarity, sentiment_words
 
         return cls(store, sentiment_words(), polarity)
 

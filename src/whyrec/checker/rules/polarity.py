@@ -3,29 +3,10 @@ that aspect feel about it (VADER scores each sentence), and must not reverse the
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from whyrec.checker.analysis import Analysed, follows_cue, is_cue
+from whyrec.checker.lexicon import polarity, sentiment_words
 from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT, WEAKENERS
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted, whole
-
-
-@lru_cache(maxsize=1)
-def _analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
-def sentiment_words() -> dict[str, float]:
-    """VADER's lexicon: word → valence, from -4 to 4."""
-    return _analyzer().lexicon  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=1 << 16)
-def polarity(text: str) -> float:
-    """VADER's compound score of `text`, from -1 (negative) to 1 (positive)."""
-    return float(_analyzer().polarity_scores(text)["compound"])
 
 
 class PolarityAgrees:
@@ -149,9 +130,8 @@ class FeelingBacked:
             against = [(e, a, b) for s, e, a, b in stated if s == -sign]
             if against:
                 unit, a, b = against[0]
-                said = unit.text[a:b]
-                return Decision(
-                    "contradicted", f"{token.word!r} reverses {said!r} in the evidence", (span(unit, a, b),)
-                )
+                said = repr(unit.text[a:b]) if b > a else f"the {unit.rating:g} stars of its review"
+                where = span(unit, a, b) if b > a else whole(unit)
+                return Decision("contradicted", f"{token.word!r} reverses {said} in the evidence", (where,))
             return Decision("unsupported", f"no cited evidence states a feeling like {token.word!r}")
         return None

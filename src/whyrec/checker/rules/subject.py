@@ -53,9 +53,9 @@ class SubjectIsUser:
         """A unit of the user's history is about another item: what the user said of it ("I love their food for a
         quick lunch", of a Subway card) says nothing of this one ("you love *this* restaurant's food …")."""
         said_of_item = frozenset().union(*(ctx.analysed(e).stems for e in view.cited if e.speaker != "user"))
+        capitalised = {t.stem for t in view.frame.tokens if view.frame.text[t.start].isupper()}
         for unit in history:
             # the claim points at this item, or names it by a word of its own name the history unit does not say
-            capitalised = {t.stem for t in view.frame.tokens if view.frame.text[t.start].isupper()}
             named = (capitalised & ctx.own_name_stems) - ctx.analysed(unit).stems
             if not named and not THIS_ITEM.search(unquoted(view.claim.text)):
                 continue
