@@ -270,6 +270,21 @@ def edit_invent(text: str, donor: str, rng: random.Random) -> str | None:
     return text.rstrip(" .!?") + ", and " + lower_first(extra) + "."
 
 
+def edit(kind: str, claim: str, donor: str, rng: random.Random) -> str | None:
+    """The claim broken by one named edit, or None (no such edit applies, or the kind is not an edit of the text)."""
+    if kind == "number":
+        return edit_number(claim, rng)
+    if kind == "negation":
+        return edit_negation(claim, rng)
+    if kind == "antonym":
+        return edit_antonym(claim, rng)
+    if kind == "swap":
+        return edit_swap(claim, donor, rng)
+    if kind == "invent":
+        return edit_invent(claim, donor, rng)
+    return None
+
+
 def first_clause(text: str) -> str | None:
     """A shorter statement the sentence still entails: the part before a comma / "and" / "but" (>= 4 words)."""
     parts = re.split(r",\s+|\s+(?:and|but|because|so)\s+", text)
@@ -417,17 +432,7 @@ def gift_card_pairs(excluded_items: set[str], rng: random.Random, limit: int) ->
         kind = rng.choice(["number", "negation", "antonym", "swap", "invent", "wrong_evidence", "negation", "swap"])
         if NUMBER.search(claim) and rng.random() < 0.35:
             kind = "number"
-        broken = None
-        if kind == "number":
-            broken = edit_number(claim, rng)
-        elif kind == "negation":
-            broken = edit_negation(claim, rng)
-        elif kind == "antonym":
-            broken = edit_antonym(claim, rng)
-        elif kind == "swap":
-            broken = edit_swap(claim, donor, rng)
-        elif kind == "invent":
-            broken = edit_invent(claim, donor, rng)
+        broken = edit(kind, claim, donor, rng)
         if kind == "wrong_evidence" and len(claim.split()) >= 6:
             other = rng.choice(items)
             if other != item and premises_by_item[other]:
@@ -511,17 +516,7 @@ def summedits_pairs(domains: list[str], rng: random.Random, tokenizer, per_domai
                         if NUMBER.search(claim) and rng.random() < 0.25:
                             kind = "number"
                         donor = rng.choice(sentences(donor_doc) + ws)
-                        broken = None
-                        if kind == "number":
-                            broken = edit_number(claim, rng)
-                        elif kind == "negation":
-                            broken = edit_negation(claim, rng)
-                        elif kind == "antonym":
-                            broken = edit_antonym(claim, rng)
-                        elif kind == "swap":
-                            broken = edit_swap(claim, donor, rng)
-                        elif kind == "invent":
-                            broken = edit_invent(claim, donor, rng)
+                        broken = edit(kind, claim, donor, rng)
                         if kind == "wrong_window" and len(windows) > 2:
                             far = [
                                 w
