@@ -1,8 +1,9 @@
 """The checker's rules, grouped in the stages they run in. Within a stage and from one stage to the next the rules run
 in order and the first that decides gives the verdict; `content_support` always decides, so it is last.
 
-Each stage reads one section of the thresholds file (`Stage.thresholds`), so a threshold belongs to one stage and
-means one thing there. Adding a rule touches its own module and this list.
+`Stage.thresholds` names the section of the thresholds file that holds the stage's own thresholds (the subject rules
+also read `support.overlap`, the share that counts as saying the same thing). Adding a rule touches its own module and
+this list.
 """
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from whyrec.checker.rules.support import ContentSupport
 class Stage:
     name: str
     rules: tuple[Rule, ...]
-    thresholds: str = ""  # the section of the thresholds file its rules read ("" for none)
+    thresholds: str = ""  # the section of the thresholds file holding this stage's thresholds ("" for none)
 
 
 def default_stages() -> list[Stage]:
@@ -54,8 +55,4 @@ def default_stages() -> list[Stage]:
     ]
 
 
-def default_rules() -> list[Rule]:
-    return [rule for stage in default_stages() for rule in stage.rules]
-
-
-__all__ = ["ClaimView", "Context", "Decision", "Rule", "Stage", "default_rules", "default_stages"]
+__all__ = ["ClaimView", "Context", "Decision", "Rule", "Stage", "default_stages"]

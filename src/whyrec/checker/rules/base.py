@@ -68,11 +68,14 @@ class Context:
         return frozenset().union(*(self.analysed(t).content for t in titles))
 
     @cached_property
+    def category_units(self) -> list[Evidence]:
+        return [e for e in self.units if e.kind == "spec" and e.field == "category"]
+
+    @cached_property
     def naming_stems(self) -> frozenset[str]:
         """Words that only name the item: its title, its category, and the noun reviewers call it by ("this
         *magazine*", said by at least two reviewers), for an item whose title is only its id."""
-        category = [e for e in self.units if e.kind == "spec" and e.field == "category"]
-        named = frozenset().union(*(self.analysed(c).content for c in category)) - {stem("category")}
+        named = frozenset().union(*(self.analysed(c).content for c in self.category_units)) - {stem("category")}
         callers: dict[str, set[str]] = {}
         for unit in self.reviews():
             for noun in called_by(self.analysed(unit).text):
@@ -84,8 +87,7 @@ class Context:
     @cached_property
     def own_name_stems(self) -> frozenset[str]:
         """The content words of the item's title that its category does not share: "IHOP" of "IHOP Gift Card"."""
-        category = [e for e in self.units if e.kind == "spec" and e.field == "category"]
-        kind = frozenset().union(*(self.analysed(c).stems for c in category))
+        kind = frozenset().union(*(self.analysed(c).stems for c in self.category_units))
         return frozenset(s for s in self.title_stems - kind if not s.isdigit())
 
     @cached_property

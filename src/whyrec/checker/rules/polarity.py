@@ -3,10 +3,11 @@ that aspect feel about it (VADER scores each sentence), and must not reverse the
 
 from __future__ import annotations
 
-from whyrec.checker.analysis import Analysed, follows_cue, is_cue
+from whyrec.checker.analysis import Analysed, Token, follows_cue, is_cue
 from whyrec.checker.lexicon import polarity, sentiment_words
 from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT, WEAKENERS
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted, whole
+from whyrec.schema import Evidence
 
 
 class PolarityAgrees:
@@ -81,9 +82,9 @@ FEELING = 1.0  # |VADER valence| from which a word states a feeling ("dislikes" 
 NOT_FEELINGS = frozenset("gift gifts present presents prize free fee fees charge charged".split())
 
 
-def feelings(analysed: Analysed) -> list[tuple[int, int, int]]:
-    """(sign, start, end) of each word that states a feeling, its sign turned by a negation or a weakener before it
-    ("not happy", "hardly appreciated")."""
+def feelings(analysed: Analysed) -> list[tuple[int, Token]]:
+    """(sign, word) of each word that states a feeling, its sign turned by a negation or a weakener before it ("not
+    happy", "hardly appreciated")."""
     lexicon = sentiment_words()
     found = []
     for index, token in enumerate(analysed.tokens):
@@ -100,7 +101,7 @@ def feelings(analysed: Analysed) -> list[tuple[int, int, int]]:
             or any(t.word in WEAKENERS for t in before)
         ):
             sign = -sign
-        found.append((sign, token.start, token.end))
+        found.append((sign, token))
     return found
 
 
@@ -115,23 +116,25 @@ class FeelingBacked:
         if not ctx.is_catalogue or not view.cited or view.quotes:
             return None
         backed = view.support_stems(ctx)
-        tokens = {(t.start, t.end): t for t in view.frame.tokens}
-        claimed = [(sign, tokens[(a, b)]) for sign, a, b in feelings(view.frame) if (a, b) in tokens]
         content = view.content(ctx)  # the item's own name is no feeling ("gift" of a gift card)
-        claimed = [(sign, t) for sign, t in claimed if t.stem in content and (t.stem not in backed or t.negated)]
+        claimed = [
+            (sign, t) for sign, t in feelings(view.frame) if t.stem in content and (t.stem not in backed or t.negated)
+        ]
         if not claimed:
             return None
-        stated = [(sign, e, a, b) for e in view.cited for sign, a, b in feelings(ctx.analysed(e))]
-        # a review's stars state its feeling too: "reviewers complain" of 1- and 2-star reviews
-        stated += [(1 if e.rating >= 4 else -1, e, 0, 0) for e in view.cited if e.rating is not None and e.rating != 3]
+        # (sign, unit, the word that states it, or None where the review's stars do: "reviewers complain" of 1 star)
+        stated: list[tuple[int, Evidence, Token | None]] = [
+            (sign, e, word) for e in view.cited for sign, word in feelings(ctx.analysed(e))
+        ]
+        stated += [(1 if e.rating >= 4 else -1, e, None) for e in view.cited if e.rating is not None and e.rating != 3]
         for sign, token in claimed:
-            if any(s == sign for s, *_ in stated):
+            if any(s == sign for s, _, _ in stated):
                 continue
-            against = [(e, a, b) for s, e, a, b in stated if s == -sign]
+            against = [(e, word) for s, e, word in stated if s == -sign]
             if against:
-                unit, a, b = against[0]
-                said = repr(unit.text[a:b]) if b > a else f"the {unit.rating:g} stars of its review"
-                where = span(unit, a, b) if b > a else whole(unit)
+                unit, word = against[0]
+                said = repr(unit.text[word.start : word.end]) if word else f"the {unit.rating:g} stars of its review"
+                where = span(unit, word.start, word.end) if word else whole(unit)
                 return Decision("contradicted", f"{token.word!r} reverses {said} in the evidence", (where,))
             return Decision("unsupported", f"no cited evidence states a feeling like {token.word!r}")
         return None

@@ -54,10 +54,11 @@ class SubjectIsUser:
         quick lunch", of a Subway card) says nothing of this one ("you love *this* restaurant's food …")."""
         said_of_item = frozenset().union(*(ctx.analysed(e).stems for e in view.cited if e.speaker != "user"))
         capitalised = {t.stem for t in view.frame.tokens if view.frame.text[t.start].isupper()}
+        points_at_this = THIS_ITEM.search(unquoted(view.claim.text)) is not None
         for unit in history:
             # the claim points at this item, or names it by a word of its own name the history unit does not say
             named = (capitalised & ctx.own_name_stems) - ctx.analysed(unit).stems
-            if not named and not THIS_ITEM.search(unquoted(view.claim.text)):
+            if not named and not points_at_this:
                 continue
             lent = [t.word for t in view.frame.tokens if t.stem in (words & ctx.analysed(unit).stems) - said_of_item]
             if lent:
