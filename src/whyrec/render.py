@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from whyrec.recommend import Recommendation
     from whyrec.recommend.ask import Answer
 
-SPEAKER_LABEL = {"seller": "seller", "reviewer": "another reviewer", "user": "your history"}
+SPEAKER_LABEL = {
+    "seller": "seller",
+    "reviewer": "another reviewer",
+    "user": "your history",
+    "whyrec": "counted by whyrec",
+}
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "abstained": "red"}
 LABEL_STYLE = {
     "supported": "green",

@@ -42,8 +42,8 @@ class Interaction(Record):
     kind: Literal["review", "purchase"] = "purchase"
 
 
-UnitKind = Literal["spec", "description", "review", "history"]
-Speaker = Literal["seller", "reviewer", "user"]
+UnitKind = Literal["spec", "description", "review", "history", "signal"]
+Speaker = Literal["seller", "reviewer", "user", "whyrec"]
 
 
 class ReviewContext(Record):
@@ -65,6 +65,10 @@ class EvidenceUnit(Record):
     rating: float | None = Field(default=None, description="The star rating of the review or interaction, if any.")
     source_ref: str = Field(description="Where the text came from: file:line of the catalogue record.")
     context: ReviewContext | None = Field(default=None, description="For a review sentence: its neighbours.")
+    basis: list[str] = Field(
+        default_factory=list,
+        description="For a signal (whyrec's own figure): the ids of the units or records it was counted from.",
+    )
 
 
 class Evidence(EvidenceUnit):
@@ -84,9 +88,12 @@ class Evidence(EvidenceUnit):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def speaker(self) -> Speaker:
-        """Whose words these are: the seller's, another reviewer's, or the user's own history."""
+        """Whose words these are: the seller's, another reviewer's, the user's own history, or whyrec's (a figure
+        it counted from the catalogue's interactions and reviews: a signal)."""
         if self.kind == "history":
             return "user"
+        if self.kind == "signal":
+            return "whyrec"
         return "reviewer" if self.kind == "review" else "seller"
 
 
