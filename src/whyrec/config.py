@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     index: Path | None = Field(default=None, description="Index directory; default: the demo index under `home`.")
     k: int = Field(default=8, ge=1, le=100, description="Evidence units retrieved per pair.")
     history_k: int = Field(default=3, ge=0, le=20, description="How many of those may be the user's own history.")
+    signals: bool = Field(
+        default=True,
+        description="Add whyrec's own counts for the pair to its evidence: shoppers in common with an item of the "
+        "user's history, per-aspect review consensus, the rating summary (see whyrec.knowledge.signals).",
+    )
     aspect_retrieval: bool = Field(
         default=False,
         description="Rank a pair's evidence by the user's aspect words too (finds more of what they care about, but "

@@ -16,6 +16,7 @@ from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.feedback import FeedbackStore, StoredPreferences
 from whyrec.knowledge import catalogue_sha256
+from whyrec.knowledge.signals import SignalMaker
 from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
@@ -114,13 +115,27 @@ def make_explainer(
     embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
     profiles = AspectProfiler.of(index.store)
-    aspects = profiles.phrase if settings.aspect_retrieval else None
-    retriever = PairRetriever(index, embedder, k=settings.k, history_k=settings.history_k, aspects=aspects)
+    retriever = make_retriever(settings, index, embedder, profiles)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
     lookup = StoredPreferences(settings.feedback_db) if stored else None
     composer = make_composer(settings, llm)
     return Explainer(index, retriever, composer, checker, fallback=fallback, profiles=profiles, stored=lookup)
+
+
+def make_retriever(
+    settings: Settings, index: KnowledgeIndex, embedder: Embedder, profiles: AspectProfiler, k: int | None = None
+) -> PairRetriever:
+    """The pair retriever: ranked item evidence and history, with whyrec's signals when `settings.signals`."""
+    aspects = profiles.phrase if settings.aspect_retrieval else None
+    signals = None
+    if settings.signals:
+        from whyrec.checker.lexicon import polarity
+
+        signals = SignalMaker(index.store, profiles.vocabulary, profiles.mentions, polarity).for_pair
+    return PairRetriever(
+        index, embedder, k=k or settings.k, history_k=settings.history_k, aspects=aspects, signals=signals
+    )
 
 
 def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) -> BaselineRecommender:
@@ -150,8 +165,7 @@ def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleCh
 def make_auditor(settings: Settings, k: int = 16) -> Auditor:
     embedder = make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    aspects = AspectProfiler.of(index.store).phrase if settings.aspect_retrieval else None
-    retriever = PairRetriever(index, embedder, k=k, history_k=settings.history_k, aspects=aspects)
+    retriever = make_retriever(settings, index, embedder, AspectProfiler.of(index.store), k=k)
     return Auditor(index, retriever, make_checker(settings, embedder), k=k)
 
 

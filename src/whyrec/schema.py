@@ -65,8 +65,8 @@ class EvidenceUnit(Record):
     rating: float | None = Field(default=None, description="The star rating of the review or interaction, if any.")
     source_ref: str = Field(description="Where the text came from: file:line of the catalogue record.")
     context: ReviewContext | None = Field(default=None, description="For a review sentence: its neighbours.")
-    basis: list[str] = Field(
-        default_factory=list,
+    basis: tuple[str, ...] = Field(
+        default=(),
         description="For a signal (whyrec's own figure): the ids of the units or records it was counted from.",
     )
 

@@ -35,6 +35,7 @@ CREATE TABLE units (
 CREATE INDEX units_item ON units (item_id, kind);
 CREATE INDEX units_user ON units (user_id, kind);
 CREATE INDEX reviews_user ON reviews (user_id);
+CREATE INDEX interactions_item ON interactions (item_id);
 """
 _damaged = damaged_is(IndexMismatchError, "re-run `whyrec index`")
 _UNIT_COLUMNS = "rowid, id, item_id, user_id, kind, field, text, rating, source_ref"
@@ -273,6 +274,40 @@ class Store:
             "SELECT user_id, item_id, rating, time FROM interactions ORDER BY user_id, time, item_id"
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    @_damaged
+    def item_ratings(self, item_id: str, exclude_user: str | None = None) -> list[float]:
+        """The star ratings of the item's reviews, leaving out one user's (the shopper's own, in leave-one-out)."""
+        rows = self._db.execute(
+            "SELECT rating FROM reviews WHERE item_id = ? AND rating IS NOT NULL AND user_id != ? ORDER BY review_id",
+            (item_id, exclude_user or ""),
+        )
+        return [float(row[0]) for row in rows]
+
+    @_damaged
+    def co_interactions(
+        self, item_id: str, others: Sequence[str], exclude_user: str
+    ) -> dict[str, tuple[int, int, bool]]:
+        """For each of `others`: (how many users besides `exclude_user` have it in their history, how many of those
+        also have `item_id`, whether every one of those interactions is a review)."""
+        if not others:
+            return {}
+        marks = ",".join("?" * len(others))
+        rows = self._db.execute(
+            "SELECT h.item_id, COUNT(*), SUM(EXISTS(SELECT 1 FROM interactions t WHERE t.user_id = h.user_id"
+            f" AND t.item_id = ?)), MIN(h.kind = 'review') FROM interactions h WHERE h.item_id IN ({marks})"
+            " AND h.user_id != ? GROUP BY h.item_id",
+            (item_id, *others, exclude_user),
+        )
+        return {row[0]: (int(row[1]), int(row[2] or 0), bool(row[3])) for row in rows}
+
+    @_damaged
+    def interaction_rating(self, user_id: str, item_id: str) -> float | None:
+        """The user's rating of an item in their history (None: not rated, or not in their history)."""
+        row = self._db.execute(
+            "SELECT rating FROM interactions WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     @_damaged
     def item_units(self, item_id: str) -> list[tuple[int, str | None]]:

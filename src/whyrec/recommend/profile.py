@@ -59,6 +59,11 @@ class AspectProfiler:
         mentions, _ = self._mentions(user_id, exclude_item)
         return [aspect for aspect, _ in self._ranked(mentions)[:n]]
 
+    def mentions(self, user_id: str, exclude_item: str | None = None) -> dict[str, list[str]]:
+        """Each aspect the user's review sentences name, most telling first, with the ids of those sentences."""
+        found, _ = self._mentions(user_id, exclude_item)
+        return {aspect: [u.id for u in found[aspect]] for aspect, _ in self._ranked(found)}
+
     def phrase(self, user_id: str, exclude_item: str | None = None) -> str:
         """The user's top aspect words as one phrase to embed ("design, card, meal"); empty without aspects."""
         return ", ".join(self.words(user_id, exclude_item))

@@ -46,14 +46,18 @@ class PairRetriever:
         k: int = 12,
         history_k: int = 3,
         aspects: Callable[[str, str | None], str] | None = None,
+        signals: Callable[[str | None, str], list[EvidenceUnit]] | None = None,
     ):
         """`aspects(user, exclude_item)` names what the user writes about as a phrase ("design, card"), such as
-        `AspectProfiler.phrase`; without it the user's direction comes from their review sentences alone."""
+        `AspectProfiler.phrase`; without it the user's direction comes from their review sentences alone.
+        `signals(user, item)` adds whyrec's own counts for the pair (`SignalMaker.for_pair`) first, on top of the
+        `k` retrieved units."""
         self.index = index
         self.embedder = embedder
         self.k = k
         self.history_k = history_k
         self.aspects = aspects
+        self.signals = signals
 
     def check_pair(self, user_id: str | None, item_id: str) -> None:
         """Raise UnknownIdError for an item or user the catalogue does not hold (no user: only the item)."""
@@ -116,10 +120,15 @@ class PairRetriever:
         units.update(store.units_by_rowid(r for r in [*picked, *(r for r, _ in history)] if r not in units))
         ranked = sorted(picked.items(), key=lambda pair: -pair[1]) + history
         chosen = [units[rowid] for rowid, _ in ranked]
+        scores = [score for _, score in ranked]
+        if self.signals is not None and (counted := self.signals(user_id, item_id)):
+            # first: what links this shopper to the item, and what its reviews agree on (trimmed last)
+            chosen[:0] = counted
+            scores[:0] = [1.0] * len(counted)
         known = store.units_by_id(wanted_ids(chosen))
         return [
             _evidence(unit, score, rank)
-            for rank, (unit, (_, score)) in enumerate(zip(with_context(chosen, known), ranked, strict=True), start=1)
+            for rank, (unit, score) in enumerate(zip(with_context(chosen, known), scores, strict=True), start=1)
         ]
 
 

@@ -17,6 +17,7 @@ from whyrec.checker.rules.numbers import NumbersMatch
 from whyrec.checker.rules.other_product import AboutThisItem
 from whyrec.checker.rules.polarity import FeelingBacked, PolarityAgrees
 from whyrec.checker.rules.price import ItemPriceAgrees, PriceJudgementBacked
+from whyrec.checker.rules.shares import SharesMatch
 from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsUser
 from whyrec.checker.rules.superlative import SuperlativeBacked
 from whyrec.checker.rules.support import ContentSupport
@@ -41,6 +42,7 @@ def default_stages() -> list[Stage]:
             (
                 QuoteExact(),
                 NumbersMatch(),
+                SharesMatch(),
                 ItemPriceAgrees(),
                 AttributesAgree(),
                 NegationFlip(),

@@ -16,6 +16,7 @@ from whyrec.checker.patterns import (
     USERS_PAST,
 )
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+from whyrec.knowledge.signals import counts_people, shares, tied_to_user
 from whyrec.schema import Evidence
 
 
@@ -26,19 +27,22 @@ class SubjectIsUser:
         if not ctx.is_catalogue:
             return None
         history = [e for e in view.cited if e.speaker == "user"]
+        # whyrec's counts about this shopper ("… which you rated 5/5", "you wrote about the design") back a claim
+        # about them, but speak of this item, so they lend it nothing of another's
+        told = [*history, *(e for e in view.cited if tied_to_user(e))]
         if not ABOUT_USER.search(unquoted(view.claim.text)):
             # one atom of "IHOP food is cheaper than Outback's, you've noted" no longer says "you"; its history still
             # speaks of another item
             return self._history_lent_to_this_item(view, ctx, history, view.content(ctx) - USER_FRAME)
-        if not history and self._generic(view):
+        if not told and self._generic(view):
             return None
-        if not history:
+        if not told:
             return Decision("unsupported", "a claim about the user must cite the user's own history")
         words = view.content(ctx) - USER_FRAME
-        matching = [e for e in history if not words or words & ctx.analysed(e).stems]
+        matching = [e for e in told if not words or words & ctx.analysed(e).stems]
         if not matching:
             return Decision("unsupported", "the user's history cited says nothing of this")
-        said = frozenset().union(*(ctx.analysed(e).stems for e in history))
+        said = frozenset().union(*(ctx.analysed(e).stems for e in told))
         unknown = [t.word for t in names(view.frame) if t.stem not in said]
         if unknown:  # "you have reviewed an Applebee's card" needs Applebee's in the history, not only in the title
             return Decision("unsupported", f"the user's history cited never mentions {unknown[0]!r}")
@@ -92,9 +96,10 @@ class SubjectIsReviewer:
         if not plural and not ABOUT_ONE_REVIEWER.search(frame):
             return None
         reviews = [e for e in view.cited if e.speaker == "reviewer"]
-        if not reviews:
+        counted = max((s.whole for e in view.cited if counts_people(e) for s in shares(e.text)), default=0)
+        if not reviews and not counted:
             return Decision("unsupported", "a claim about reviewers must cite a review")
-        if not plural:
+        if not plural or counted >= 2:  # whyrec counted what several reviews say: the shares rule checks how many
             return None
         words = view.content(ctx)
         agreeing = {e.user_id for e in reviews}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from whyrec.checker.analysis import stem
 from whyrec.checker.lexicon import NEVER, SUPERLATIVE_BACKING, SUPERLATIVES
 from whyrec.checker.rules.base import ClaimView, Context, Decision
+from whyrec.checker.rules.shares import backed_shares
 
 
 class SuperlativeBacked:
     name = "superlative_backed"
 
     def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
-        support = view.support_stems(ctx)
+        support = view.support_stems(ctx) | backed_shares(view, ctx)  # "most" of a count, checked by shares_match
         tokens = view.frame.tokens
         for i, token in enumerate(tokens):
             if token.word in ("least", "most") and i and tokens[i - 1].word == "at":

@@ -10,16 +10,18 @@ from whyrec.checker.patterns import HISTORY_IMPLIES
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted
 from whyrec.checker.rules.numbers import backed_numbers
 from whyrec.checker.rules.price import backed_judgement_stems
+from whyrec.checker.rules.shares import backed_shares
 from whyrec.checker.words import lemmas, names_a_thing
 from whyrec.schema import Evidence
 
 
 def supporting_stems(view: ClaimView, ctx: Context) -> frozenset[str]:
-    """What the evidence backs: the cited units' stems, the claim's numbers that the cited values make true, and for
-    a unit of the user's history that the user had the item before."""
+    """What the evidence backs: the cited units' stems, the claim's numbers and quantifiers ("most") that the cited
+    values make true, and for a unit of the user's history that the user had the item before."""
     history = HISTORY_IMPLIES if any(e.speaker == "user" for e in view.cited) else frozenset()
     said = view.support_stems(ctx)
-    return said | _derived(view, ctx, said) | backed_numbers(view, ctx) | backed_judgement_stems(view, ctx) | history
+    numbers = backed_numbers(view, ctx) | backed_shares(view, ctx)
+    return said | _derived(view, ctx, said) | numbers | backed_judgement_stems(view, ctx) | history
 
 
 MIN_ROOT = 5  # a stem this long that begins another names the same thing: "deliv" of "delivered" and "deliveri"

@@ -3,7 +3,7 @@
 "use strict";
 
 const TOKEN_KEY = "whyrec.token";
-const WHOSE = { seller: "The seller’s listing", reviewer: "Another reviewer", user: "Your history" };
+const WHOSE = { seller: "The seller’s listing", reviewer: "Another reviewer", user: "Your history", whyrec: "Counted by whyrec" };
 const STATUS_HELP = {
   ok: "Every claim the model wrote was supported by the evidence.",
   partial: "Some claims were rejected by the checker and left out.",
