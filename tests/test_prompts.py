@@ -9,22 +9,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DEMO_PAIRS, examples
-from whyrec.agent.draft import place_claims
-from whyrec.agent.llm_composer import parse_answer
+from whyrec.agent.draft import DraftRequest, place_claims
+from whyrec.agent.llm_composer import LLMComposer, parse_answer
 from whyrec.checker import RuleChecker
+from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import evidence_line, handles_for, load_prompt
 from whyrec.retrieval import PairRetriever
 from whyrec.schema import Evidence
 
 
-@pytest.mark.parametrize("version", ["explain-v1", "explain-v2"])
+@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3"])
 def test_the_worked_example_answer_passes_the_checker(version: str) -> None:
     prompt = load_prompt(version)
     evidence = list(prompt.example.evidence)
     claims = parse_answer(prompt.example.answer, handles_for(evidence))
     _, placed = place_claims(claims)
     verdicts = RuleChecker().check(placed, evidence)
-    assert len(verdicts) == 3 and all(v.accepted for v in verdicts), [v.detail for v in verdicts]
+    assert 0 < len(verdicts) <= prompt.max_claims and all(v.accepted for v in verdicts), [v.detail for v in verdicts]
+
+
+@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3"])
+def test_the_rules_ask_for_the_claim_count_the_schema_enforces(version: str, retriever: PairRetriever) -> None:
+    prompt = load_prompt(version)
+    assert f"at most {prompt.max_claims} claims" in str(prompt.template.messages[0].content)
+    llm = FakeLLM()
+    user, item = DEMO_PAIRS[0]
+    product = retriever.index.store.product(item)
+    assert product is not None
+    LLMComposer(llm, prompt).compose(
+        DraftRequest(product=product, evidence=retriever.for_pair(user, item), profile=[], user_id=user)
+    )
+    _, schema = llm.calls[0]
+    assert schema["properties"]["claims"]["maxItems"] == prompt.max_claims
 
 
 def test_the_system_rules_and_example_are_the_same_for_every_pair(retriever: PairRetriever) -> None:

@@ -59,9 +59,9 @@ class Settings(BaseSettings):
 
     composer: Literal["llm", "extractive"] = Field(default="llm", description="Who writes the reason.")
     model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
-    prompt: str = Field(default="explain-v1", description="Prompt version (a file in whyrec/prompts).")
+    prompt: str = Field(default="explain-v3", description="Prompt version (a file in whyrec/prompts).")
     prompt_variants: str = Field(
-        default="explain-v1,explain-v2",
+        default="",
         description="Prompt versions to A/B by user, comma-separated; empty: `prompt` only.",
     )
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default_factory=physical_cores, ge=1, description="llama.cpp threads.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="0 is greedy and deterministic.")
     seed: int = Field(default=0, ge=0)
-    max_claims: int = Field(default=2, ge=1, le=5, description="Claims the model may write per reason.")
+    max_claims: int | None = Field(
+        default=None, ge=1, le=5, description="Claims the model may write per reason (default: what the prompt asks)."
+    )
     max_tokens: int = Field(default=256, ge=32, le=4096, description="Generated tokens per model call.")
     rec_alpha: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Recommender blend: 1 collaborative only, 0 content only."

@@ -89,9 +89,10 @@ class LLMComposer:
         llm: LLM,
         prompt: ExplainPrompt | Sequence[ExplainPrompt],
         max_tokens: int = 256,
-        max_claims: int = MAX_CLAIMS,
+        max_claims: int | None = None,
     ):
-        """`prompt`: one prompt version, or several to A/B: each user gets one of them, always the same."""
+        """`prompt`: one prompt version, or several to A/B: each user gets one of them, always the same.
+        `max_claims`: the schema's cap on claims; None: the number the user's prompt version asks for."""
         self.llm = llm
         self.prompts = {p.version: p for p in ([prompt] if isinstance(prompt, ExplainPrompt) else prompt)}
         if not self.prompts:
@@ -124,8 +125,14 @@ class LLMComposer:
         evidence = sorted(request.evidence, key=lambda e: e.rank)
         budget = self.llm.n_ctx - self.max_tokens
         prompt = self.prompt_for(request.user_id)
+        product = request.product
+        title = {  # an id in the prompt ends up in the reason: name the item as its evidence does
+            "seller": product.title,
+            "reviews": f"{product.title} (name taken from its reviews)",
+            "id": "this item (no name known)",
+        }[product.title_from]
         while True:
-            messages = prompt.messages(request.product.title, request.profile, request.question, evidence)
+            messages = prompt.messages(title, request.profile, request.question, evidence)
             if self.llm.count_tokens(messages) <= budget:
                 return messages, evidence
             if not evidence:
@@ -140,7 +147,8 @@ class LLMComposer:
         usage = Usage(
             trimmed=len(request.evidence) - len(evidence), prompt_version=self.prompt_for(request.user_id).version
         )
-        return self._generate(messages, handles_for(evidence), usage)
+        limit = self.max_claims or self.prompt_for(request.user_id).max_claims
+        return self._generate(messages, handles_for(evidence), usage, max_claims=limit)
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
         """Ask once more, showing the model its answer and why each rejected claim failed."""
@@ -154,7 +162,7 @@ class LLMComposer:
     def _generate(
         self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int | None = None
     ) -> Draft:
-        schema = claims_schema(list(handles), max_claims or self.max_claims)
+        schema = claims_schema(list(handles), max_claims or self.max_claims or self.prompt.max_claims)
         max_tokens, problem = self.max_tokens, ""
         for _attempt in range(2):
             asked = messages if not problem else [*messages, _retry_note(problem)]

@@ -30,6 +30,7 @@ _SAYING = re.compile(
     re.I,
 )
 _BOUND_WORD = re.compile(r"(?:less|more|fewer|under|over|up|above|below|lower|higher|cheaper|greater)\b", re.I)
+_ATTACHED = re.compile(r"(?:with|including|of which)\b", re.I)
 _NEGATION = frozenset("not no never n't".split())
 _END = ".!?;:"
 
@@ -92,6 +93,7 @@ def _coordination(text: str, start: int, end: int) -> list[Atom]:
         if not _inside_quote(text, m.start())
         and not _is_name_join(text, m.start(), m.end())
         and not _BOUND_WORD.match(text, m.end())  # "$30 or less", "4 stars and up": one bound
+        and not _ATTACHED.match(text, m.end())  # "4.8 stars, with 58 positive …": a phrase attached, not a conjunct
     ]
     if not seps or not any(m.group().strip(" ,").lower() in ("and", "or") for m in seps):
         return []

@@ -4,8 +4,8 @@ words (kind `signal`, speaker `whyrec`), each with the ids it was counted from (
 They carry what no review or spec says, the link between this shopper and this item:
 
 - **also**: `12 of the 40 other shoppers who reviewed "SUBWAY Gift Card", which you rated 5/5, also reviewed this
-  item.` The history item with the most shoppers in common with this one (item–item co-interaction, the signal the
-  collaborative recommender ranks by). Tied to the shopper (`user_id` set).
+  item.` The history item the shopper liked (or did not rate) with the most shoppers in common with this one
+  (item–item co-interaction, the signal the collaborative recommender ranks by). Tied to the shopper (`user_id` set).
 - **aspect**: `12 of the 14 reviews of this item that mention the design are positive; 2 are negative.` Per-aspect
   consensus over the item's reviews (a review counts once; its feeling is the VADER compound of the sentences that
   name the aspect, or, when those are neutral, its stars: 4–5 positive, 1–2 negative). When the shopper wrote about
@@ -33,6 +33,7 @@ from whyrec.schema import EvidenceUnit
 MIN_RATINGS = 3  # an average of fewer ratings says little
 MIN_ASPECT_REVIEWS = 2  # a consensus needs at least two reviews
 MIN_SHARED = 2  # "1 of the 3 shoppers" is a coincidence, not a pattern
+LIKED = 4  # the stars from which a history item counts as liked
 MAX_ASPECTS = 2
 NEUTRAL = 0.05  # VADER's own cut-off between neutral and positive/negative compound scores
 
@@ -111,7 +112,8 @@ class SignalMaker:
         counts = self.store.co_interactions(item_id, history, exclude_user=user_id)
         ratings = {i: self.store.interaction_rating(user_id, i) for i in counts}
         best = max(
-            (i for i, (_, both, _) in counts.items() if both >= MIN_SHARED),
+            # an item the shopper disliked is no reason to like what others bought beside it
+            (i for i, (_, both, _) in counts.items() if both >= MIN_SHARED and (ratings[i] or LIKED) >= LIKED),
             key=lambda i: (counts[i][1], counts[i][1] / counts[i][0], ratings[i] or 0, i),
             default=None,
         )

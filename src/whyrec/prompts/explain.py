@@ -40,6 +40,8 @@ def evidence_line(handle: str, unit: Evidence) -> str:
         return f'{handle} (reviewer{stars}): "{_one_line(unit.text)}"'
     if unit.speaker == "user":
         return f"{handle} (you): {_one_line(unit.text)}"
+    if unit.speaker == "whyrec":
+        return f"{handle} (whyrec): {_one_line(unit.text)}"
     label = unit.field or unit.kind
     return f"{handle} (seller, {label}): {_one_line(unit.text)}"
 
@@ -64,8 +66,10 @@ class Example:
 class ExplainPrompt:
     """Renders the messages for one pair; the system rules and the worked example are a fixed prefix."""
 
-    def __init__(self, version: str, system: str, request: str, repair: str, example: Example):
+    def __init__(self, version: str, system: str, request: str, repair: str, example: Example, max_claims: int = 3):
+        """`max_claims`: the most claims the system rules ask for, which the answer schema enforces."""
         self.version = version
+        self.max_claims = max_claims
         self.example = example
         self.request = HumanMessagePromptTemplate.from_template(request)
         self.repair = HumanMessagePromptTemplate.from_template(repair)
@@ -117,6 +121,7 @@ def load_prompt(version: str = DEFAULT_PROMPT) -> ExplainPrompt:
         request=data["request"],
         repair=data["repair"],
         example=Example(example["item"], example["profile"], evidence, example["answer"]),
+        max_claims=int(data.get("max_claims", 3)),
     )
 
 
