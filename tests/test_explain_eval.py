@@ -112,6 +112,8 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
         "quality.png",
         "text.png",
         "latency.png",
+        "pairwise.jsonl",
+        "pairwise-key.jsonl",
     }
     for png in ("quality.png", "text.png", "latency.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -123,6 +125,14 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
     assert manifest["packages"]["faiss-cpu"] != "not installed"
     report = (out / "report.md").read_text()
     assert "| supported by the checker, % of claims |" in report and "| whyrec | llm-unchecked | extractive |" in report
+    assert "| personal link, % of pairs whose history relates |" in report
+    informative = metrics["systems"]["whyrec"]["informativeness"]
+    assert informative["reasons"] == 6 and 0 <= informative["personal_link"] <= 1
+    # the blind reader's file names no system; the key says which is which
+    shown = [json.loads(line) for line in (out / "pairwise.jsonl").read_text().splitlines()]
+    assert len(shown) == 6 and not any(
+        "whyrec" in json.dumps(row) and "llm-unchecked" in json.dumps(row) for row in shown
+    )
 
 
 def test_a_run_on_the_pairs_of_an_earlier_run_evaluates_the_very_same_pairs(

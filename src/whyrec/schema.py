@@ -20,6 +20,11 @@ class Product(Record):
     specs: dict[str, str] = Field(default_factory=dict)
     features: list[str] = Field(default_factory=list)
     description: str | None = None
+    title_from: Literal["seller", "reviews", "id"] = Field(
+        default="seller",
+        description='Where the title comes from: the seller; the name its reviewers use ("reviews", an item whose '
+        'seller gave no title); or nowhere ("id": a stand-in naming the item by its id, never shown as evidence).',
+    )
 
 
 class Review(Record):

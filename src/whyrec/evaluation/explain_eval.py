@@ -10,8 +10,10 @@ the same process:
 - `extractive`: the extractive composer (no model) through the same check.
 
 Each is scored on grounding (the checker's verdicts; an independent embedding check that shares none of the
-checker's rules; citation precision; abstention), on the PETER/PEPLER text measures against the held-out review, and
-on speed. The measures are defined in the module docstrings of `text_metrics` and below.
+checker's rules; citation precision; abstention), on informativeness (does the reason say why this shopper: see
+`informativeness`), on the PETER/PEPLER text measures against the held-out review, and on speed; whyrec and
+llm-unchecked are also written side by side, in random order, for a blind reader (`pairwise`). The measures are
+defined in the module docstrings of `text_metrics`, `informativeness` and below.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ from whyrec.agent.draft import place_claims
 from whyrec.agent.explain import Explainer
 from whyrec.checker import RuleChecker
 from whyrec.errors import CatalogueError, WhyrecError
+from whyrec.evaluation.informativeness import (
+    Informativeness,
+    history_relates,
+    measure_informativeness,
+    summarise_informativeness,
+)
+from whyrec.evaluation.pairwise import evidence_lines
 from whyrec.evaluation.text_metrics import TextMetrics, text_metrics
 from whyrec.knowledge import Store
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
@@ -164,6 +173,8 @@ class SystemOutput:
     citations: int
     abstained: bool
     milliseconds: float
+    informativeness: Informativeness
+    related: bool  # the pair's evidence holds the shopper's history or a signal tied to them
     completion_tokens: int = 0
     model_seconds: float = 0.0
     fallback: bool = False
@@ -173,6 +184,8 @@ class SystemOutput:
 class PairResult:
     pair: EvalPair
     outputs: dict[str, SystemOutput]
+    title: str = ""
+    evidence: tuple[str, ...] = ()  # the evidence whyrec and llm-unchecked saw, as the pairwise reader sees it
 
 
 @dataclass
@@ -182,6 +195,8 @@ class Scorer:
 
     checker: RuleChecker
     independent: IndependentCheck
+    vocabulary: AspectVocabulary
+    titles: Callable[[str], str]  # item id → the item's name, as the reason's reader knows it
 
     def score(
         self,
@@ -199,6 +214,14 @@ class Scorer:
         verdicts = self.checker.check(claims, evidence) if claims else []
         independent = self.independent.supported([c.text for c in claims], pair.user_id, pair.item_id)
         precise, citations = citation_precision(self.checker, claims, evidence)
+        informative = measure_informativeness(
+            claims,
+            verdicts,
+            evidence,
+            title=self.titles(pair.item_id),
+            user_id=pair.user_id,
+            vocabulary=self.vocabulary,
+        )
         return SystemOutput(
             system=system,
             text=text,
@@ -212,6 +235,8 @@ class Scorer:
             completion_tokens=completion_tokens,
             model_seconds=model_seconds,
             fallback=fallback,
+            informativeness=informative,
+            related=history_relates(evidence, pair.user_id),
         )
 
 
@@ -256,7 +281,8 @@ def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, p
         quoted.evidence,
         (time.perf_counter() - started) * 1000,
     )
-    return PairResult(pair, {"whyrec": full, "llm-unchecked": unchecked, "extractive": plain})
+    outputs = {"whyrec": full, "llm-unchecked": unchecked, "extractive": plain}
+    return PairResult(pair, outputs, scorer.titles(pair.item_id), evidence_lines(first.evidence))
 
 
 @dataclass(frozen=True)
@@ -276,6 +302,7 @@ class SystemMetrics:
     tokens_per_second: float | None
     fallbacks: int = 0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    informativeness: dict[str, float] = field(default_factory=dict)
 
 
 def _share(part: int, whole: int) -> float:
@@ -316,6 +343,9 @@ def summarise(results: Sequence[PairResult], vocabulary: Sequence[str]) -> list[
                 ),
                 fallbacks=sum(o.fallback for o in outputs),
                 latencies_ms=latencies,
+                informativeness=summarise_informativeness(
+                    [o.informativeness for o in outputs], [o.related for o in outputs]
+                ),
             )
         )
     return metrics

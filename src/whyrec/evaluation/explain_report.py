@@ -39,6 +39,7 @@ from whyrec.evaluation.explain_eval import (
     statistics_note,
     summarise,
 )
+from whyrec.evaluation.pairwise import PairwiseRow, write_pairwise
 from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
 from whyrec.llm import LLM
@@ -78,7 +79,12 @@ def run_explain_eval(
     features = FeatureProxy(store.unit_texts("review"), sentiment_words)
     sample = read_pairs(pairs_from, store) if pairs_from is not None else sample_pairs(store, features, pairs, seed)
     threshold = load_thresholds(settings.thresholds).baseline
-    scorer = Scorer(explainer.checker, IndependentCheck(explainer.index, embedder, threshold))
+    scorer = Scorer(
+        explainer.checker,
+        IndependentCheck(explainer.index, embedder, threshold),
+        features.aspects,
+        lambda item: product.title if (product := store.product(item)) is not None else item,
+    )
 
     results: list[PairResult] = []
     progress = Progress(
@@ -102,6 +108,7 @@ def run_explain_eval(
     write_atomic(out_dir / "pairs.jsonl", "".join(json.dumps(_pair_row(r), ensure_ascii=False) + "\n" for r in results))
     write_atomic(out_dir / "metrics.json", json.dumps(_metrics_json(metrics, results, threshold), indent=2) + "\n")
     write_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_pairwise(out_dir, [_pairwise_row(r) for r in results], seed)
     _plots(metrics, out_dir)
     write_atomic(out_dir / "report.md", report_markdown(metrics, results, manifest, threshold, features))
     console.print(summary_table(metrics))
@@ -168,7 +175,46 @@ def _rows(metrics: list[SystemMetrics]) -> list[tuple[str, list[str]]]:
             cells(lambda m: "–" if m.tokens_per_second is None else f"{m.tokens_per_second:.1f}"),
         ),
         ("pairs the fallback wrote", cells(lambda m: str(m.fallbacks))),
+        *(
+            (label, cells(lambda m, key=key, fmt=fmt: fmt(m.informativeness.get(key))))
+            for label, key, fmt in _INFORMATIVE
+        ),
     ]
+
+
+def _share_cell(value: float | None) -> str:
+    return "–" if value is None else _percent(value)
+
+
+def _mean_cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+# (row label, key of summarise_informativeness, format): does the reason say why this shopper?
+_INFORMATIVE: tuple[tuple[str, str, Any], ...] = (
+    ("claims per reason", "claims_per_reason", _mean_cell),
+    ("reasons with ≥ 2 supported claims, %", "two_supported", _share_cell),
+    ("personal link, % of pairs whose history relates", "personal_link", _share_cell),
+    ("aspects named per reason", "aspects_per_reason", _mean_cell),
+    ("generic claims, % of claims", "generic_claims", _share_cell),
+    ("copied first-person anecdotes, % of claims", "copied_anecdote_claims", _share_cell),
+    ("copied history lines, % of claims", "copied_history_claims", _share_cell),
+    ("reasons with a raw item id, %", "raw_id_reasons", _share_cell),
+)
+
+
+def _pairwise_row(result: PairResult) -> PairwiseRow:
+    """whyrec against the unchecked draft of the same call, for the blind reader."""
+    whyrec, unchecked = result.outputs["whyrec"], result.outputs["llm-unchecked"]
+    return PairwiseRow(
+        key=f"{result.pair.user_id}:{result.pair.item_id}",
+        title=result.title,
+        evidence=result.evidence,
+        system_x="whyrec",
+        reason_x=whyrec.text,
+        system_y="llm-unchecked",
+        reason_y=unchecked.text or "(no claims)",
+    )
 
 
 def summary_table(metrics: list[SystemMetrics]) -> Table:
@@ -227,6 +273,15 @@ def report_markdown(
         "- **Latency**: wall time per pair; llm-unchecked stops after the draft, whyrec adds the check and the re-ask. "
         "**Tokens/s**: generated tokens over the seconds inside the model.",
         "",
+        "- **Informativeness** (`whyrec.evaluation.informativeness`): a *personal link* is a supported claim that "
+        "addresses the shopper and cites their history or a whyrec signal tied to them, among pairs whose evidence "
+        "holds such a unit; a *generic* claim has nothing left once the item's title, stopwords, opinion words and "
+        "frame words are taken out; a *copied anecdote* shares a run of 6 tokens with a first-person review sentence "
+        "it cites, or speaks in the first person; a *copied history line* repeats one. These are computed, not judged: "
+        "`pairwise.jsonl` holds whyrec's and llm-unchecked's reasons for each pair in random order, with the evidence, "
+        "for a blind reader (brief: `eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the judgements "
+        "with `eval/pairwise_score.py`).",
+        "",
         "Files: `metrics.json` (these numbers), `pairs.jsonl` (each pair's reference, feature and the three reasons "
         "with their scores), `manifest.json` (versions, model and index digests, settings, the pairs).",
         "",
@@ -249,6 +304,7 @@ def _pair_row(result: PairResult) -> dict[str, Any]:
         output = asdict(result.outputs[system])
         output.pop("system")
         output["claims"] = [{"text": c.text, "cites": list(c.cites)} for c in result.outputs[system].claims]
+        output["informativeness"]["aspects"] = sorted(output["informativeness"]["aspects"])
         row[system] = output
     return row
 

@@ -40,7 +40,7 @@ FRAME_WORDS = frozenset(
 )
 FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it
 COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to count as copying it
-HISTORY_LINE = re.compile(r"\b(?:Reviewed|Bought) [\"“]")  # how `history_unit` words a history line
+HISTORY_LINE = re.compile(r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)")  # how `history_unit` words one
 # An Amazon ASIN ("B00ABC1234") or ISBN-10, and the stand-in title of an untitled item ("Item B00…").
 ASIN = re.compile(r"\b(?:B0|[0-9])[0-9A-Z]{8,9}\b|\bItem B0[0-9A-Z]+\b")
 MIN_ID_LENGTH = 4  # shorter item ids ("P", "42") are too likely to be ordinary words to count as shown ids

@@ -10,6 +10,7 @@ from typing import Any
 
 from whyrec.errors import CatalogueError
 from whyrec.knowledge.formats import BY_FILE_NAME, Format, RowError, convert_row, format_from_keys
+from whyrec.knowledge.naming import DerivedName, name_from_reviews
 from whyrec.knowledge.reader import LoadReport, read_csv, read_jsonl, sniff_keys
 from whyrec.schema import Interaction, Product, Review
 
@@ -25,7 +26,8 @@ class InputFile:
 
 @dataclass
 class Catalogue:
-    """Products, reviews and interactions, with where each came from (`file:line`)."""
+    """Products, reviews and interactions, with where each came from (`file:line`), and for each item named from its
+    reviews (`title_from="reviews"`) the name and how many of its reviews use it."""
 
     root: Path
     products: dict[str, Product] = field(default_factory=dict)
@@ -34,6 +36,7 @@ class Catalogue:
     refs: dict[str, str] = field(default_factory=dict)
     inputs: list[InputFile] = field(default_factory=list)
     report: LoadReport = field(default_factory=LoadReport)
+    names: dict[str, DerivedName] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -125,6 +128,7 @@ def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
     if not catalogue.products:
         raise CatalogueError("empty catalogue: no product records found", root)
     _attach_reviews(catalogue, pending_reviews)
+    _name_untitled(catalogue)
     _attach_interactions(catalogue, interactions)
     reviewed = {r.item_id for r in catalogue.reviews.values()}
     if without := sum(1 for item_id in catalogue.products if item_id not in reviewed):
@@ -137,9 +141,31 @@ def _items_from_reviews(catalogue: Catalogue, reviews: list[tuple[Review, Path, 
     (no title, brand or price a reason could cite as the seller's), so its reviews are its evidence."""
     for review, path, line_no in reviews:
         if review.item_id not in catalogue.products:
-            catalogue.products[review.item_id] = Product(item_id=review.item_id, title=f"Item {review.item_id}")
+            catalogue.products[review.item_id] = Product(
+                item_id=review.item_id, title=f"Item {review.item_id}", title_from="id"
+            )
             catalogue.refs[f"product:{review.item_id}"] = f"{path.name}:{line_no}"
     catalogue.report.note("items known from reviews only (no product metadata)", len(catalogue.products))
+
+
+def _name_untitled(catalogue: Catalogue) -> None:
+    """Give each item without a title (`title_from="id"`) the name its reviewers call it by ("Sustain pedal"), so
+    that no prompt, evidence unit or reason has only its id to name it by; an item whose reviews agree on no name
+    keeps its stand-in."""
+    texts: dict[str, list[str]] = {}
+    for review in catalogue.reviews.values():
+        texts.setdefault(review.item_id, []).append(f"{review.title}. {review.text}" if review.title else review.text)
+    for item_id, product in catalogue.products.items():
+        if product.title_from != "id":
+            continue
+        name = name_from_reviews(texts.get(item_id, []))
+        if name is None:
+            catalogue.report.note("items with no name (known by their id alone)")
+            continue
+        title = name.name[0].upper() + name.name[1:]
+        catalogue.products[item_id] = product.model_copy(update={"title": title, "title_from": "reviews"})
+        catalogue.names[item_id] = name
+        catalogue.report.note("items named from their reviews")
 
 
 def _unknown_item(catalogue: Catalogue, item_id: str, path: Path, line_no: int, what: str) -> None:

@@ -106,8 +106,11 @@ def _product(
 ) -> Product:
     item_id = item_id.strip()
     brand = clean_text(brand or "") or None
-    # Some metadata rows hold a scrap of HTML where the title should be; a plain stand-in beats markup.
-    title = clean_text(title) or (f"{brand} item {item_id}" if brand else f"Item {item_id}")
+    # Some metadata rows hold a scrap of HTML where the title should be; a plain stand-in beats markup, and the
+    # catalogue names the item from its reviews once they are read (`title_from="id"` marks it for that).
+    title = clean_text(title)
+    title_from: Literal["seller", "id"] = "seller" if title else "id"
+    title = title or (f"{brand} item {item_id}" if brand else f"Item {item_id}")
     category = " > ".join(dict.fromkeys(c for c in (clean_text(c) for c in categories) if c)) or None
     price = parse_price(price_raw)
     price_text = clean_text(price_raw) if isinstance(price_raw, str) else ""
@@ -123,6 +126,7 @@ def _product(
         specs=specs,
         features=list(dict.fromkeys(f for f in (clean_text(x) for x in features) if f)),
         description=" ".join(p for p in (clean_text(x) for x in paragraphs) if p) or None,
+        title_from=title_from,
     )
 
 

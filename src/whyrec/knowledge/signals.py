@@ -122,6 +122,7 @@ class SignalMaker:
             return None
         total, both, reviews_only = counts[best]
         verb = "reviewed" if reviews_only else "bought"
+        named = f'"{product.title}"' if product.title_from != "id" else "an item with no name"
         rated = f", which you rated {ratings[best]:g}/5," if ratings[best] is not None else ""
         return EvidenceUnit(
             id=f"user:{user_id}:sig:{item_id}:also:{best}",
@@ -129,7 +130,7 @@ class SignalMaker:
             user_id=user_id,
             kind="signal",
             field="also",
-            text=f'{both} of the {total} other shoppers who {verb} "{product.title}"{rated} also {verb} this item.',
+            text=f"{both} of the {total} other shoppers who {verb} {named}{rated} also {verb} this item.",
             source_ref="counted from the catalogue's interactions",
             basis=(f"user:{user_id}:hist:{best}",),
         )

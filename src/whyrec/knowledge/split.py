@@ -4,6 +4,7 @@ Ids depend only on record ids and text, never on load order or on a library's to
 from the same catalogue gives the same ids:
 
 - `B00ABC:spec:price`, `B00ABC:spec:title`, `B00ABC:feat:2`   a spec field or feature bullet (the seller's words)
+- `B00ABC:sig:name`                                         the name reviewers call an item the seller gave no title
 - `B00ABC:desc:s1`                                          a description sentence (the seller's words)
 - `B00ABC:rev:A1X:s2`                                       sentence 2 of reviewer A1X's review of B00ABC
 - `user:A1X:hist:B00XYZ`                                    user A1X's past purchase or review of B00XYZ
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterator
 
 from whyrec.knowledge.catalogue import Catalogue
+from whyrec.knowledge.naming import DerivedName
 from whyrec.knowledge.text import format_price, slug
 from whyrec.schema import EvidenceUnit, Interaction, Product, Review
 
@@ -48,14 +50,42 @@ def split_sentences(text: str, min_chars: int = MIN_SENTENCE_CHARS) -> list[str]
     return merged
 
 
-def product_units(product: Product, ref: str) -> Iterator[EvidenceUnit]:
-    """The seller's side: title, brand, category, each spec field, each feature bullet, description sentences."""
+def _title_unit(product: Product, ref: str, derived: DerivedName | None) -> EvidenceUnit | None:
+    """What names the item: the seller's title; for an item named from its reviews, whyrec's count of the reviews
+    that call it so (the name is theirs, not the seller's); None for an item with no name (its id is no evidence)."""
+    if product.title_from == "id":
+        return None
+    if product.title_from == "seller":
+        return EvidenceUnit(
+            id=f"{product.item_id}:spec:title",
+            item_id=product.item_id,
+            kind="spec",
+            field="title",
+            text=product.title,
+            source_ref=ref,
+        )
+    said = product.title.lower() if derived is None else derived.name
+    counted = "" if derived is None else f" ({derived.reviews} of its {derived.of} reviews)"
+    return EvidenceUnit(
+        id=f"{product.item_id}:sig:name",
+        item_id=product.item_id,
+        kind="signal",
+        field="title",
+        text=f'Reviewers call this item "{said}"{counted}.',
+        source_ref="counted from the item's reviews",
+    )
+
+
+def product_units(product: Product, ref: str, derived: DerivedName | None = None) -> Iterator[EvidenceUnit]:
+    """The seller's side: title (or the name reviewers use, see `_title_unit`), brand, category, each spec field,
+    each feature bullet, description sentences."""
     item = product.item_id
 
     def unit(id_suffix: str, kind: str, field: str | None, text: str) -> EvidenceUnit:
         return EvidenceUnit(id=f"{item}:{id_suffix}", item_id=item, kind=kind, field=field, text=text, source_ref=ref)
 
-    yield unit("spec:title", "spec", "title", product.title)
+    if (title := _title_unit(product, ref, derived)) is not None:
+        yield title
     if product.brand:
         yield unit("spec:brand", "spec", "brand", f"Brand: {product.brand}")
     if product.category:
@@ -91,9 +121,10 @@ def review_units(review: Review, ref: str) -> Iterator[EvidenceUnit]:
 
 
 def history_unit(interaction: Interaction, product: Product, review: Review | None, ref: str) -> EvidenceUnit:
-    """One past interaction of a user, told in the user's own terms (what they bought, how they rated it)."""
+    """One past interaction of a user, told in the user's own terms (what they bought, how they rated it). An item
+    with no name is not named by its id: the id would end up in a reason."""
     verb = "Reviewed" if interaction.kind == "review" else "Bought"
-    text = f'{verb} "{product.title}"'
+    text = f"{verb} an item with no name" if product.title_from == "id" else f'{verb} "{product.title}"'
     if interaction.rating is not None:
         text += f", rated {interaction.rating:g}/5"
     if review is not None and review.title:
@@ -122,7 +153,8 @@ def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
         if previous is None or (review.time or 0) >= (previous.time or 0):
             review_by_pair[pair] = review
     for item_id in sorted(catalogue.products):
-        units.extend(product_units(catalogue.products[item_id], catalogue.refs[f"product:{item_id}"]))
+        ref = catalogue.refs[f"product:{item_id}"]
+        units.extend(product_units(catalogue.products[item_id], ref, catalogue.names.get(item_id)))
         for review in sorted(reviews_by_item.get(item_id, []), key=lambda r: r.review_id):
             units.extend(review_units(review, catalogue.refs[f"review:{item_id}:{review.review_id}"]))
     for user_id, item_id in sorted(catalogue.interactions):

@@ -18,7 +18,8 @@ from whyrec.schema import EvidenceUnit, Product
 SCHEMA = """
 CREATE TABLE products (
     item_id TEXT PRIMARY KEY, title TEXT NOT NULL, brand TEXT, category TEXT, price REAL,
-    specs TEXT NOT NULL, features TEXT NOT NULL, description TEXT, source_ref TEXT NOT NULL
+    specs TEXT NOT NULL, features TEXT NOT NULL, description TEXT, source_ref TEXT NOT NULL,
+    title_from TEXT NOT NULL DEFAULT 'seller'
 );
 CREATE TABLE reviews (
     item_id TEXT NOT NULL, review_id TEXT NOT NULL, user_id TEXT NOT NULL, rating REAL, title TEXT,
@@ -73,7 +74,7 @@ class Store:
         try:
             db.executescript(SCHEMA)
             db.executemany(
-                "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         p.item_id,
@@ -85,6 +86,7 @@ class Store:
                         json.dumps(p.features),
                         p.description,
                         catalogue.refs[f"product:{p.item_id}"],
+                        p.title_from,
                     )
                     for p in catalogue.products.values()
                 ),
@@ -128,6 +130,7 @@ class Store:
         row = self._db.execute("SELECT * FROM products WHERE item_id = ?", (item_id,)).fetchone()
         if row is None:
             return None
+        columns = row.keys()
         return Product(
             item_id=row["item_id"],
             title=row["title"],
@@ -137,6 +140,9 @@ class Store:
             specs=json.loads(row["specs"]),
             features=json.loads(row["features"]),
             description=row["description"],
+            # a store written before titles were named from reviews has no such column: every title was the seller's
+            # (`in row` would search the row's values, not its column names)
+            title_from=row["title_from"] if "title_from" in columns else "seller",
         )
 
     @_damaged
@@ -217,9 +223,12 @@ class Store:
 
     @_damaged
     def spec_rowids(self, item_id: str, fields: Sequence[str]) -> list[int]:
+        """The item's spec units of these fields; for `title`, also the name its reviewers use when the seller gave
+        none (a `signal` unit with field `title`), which names the item as a title does."""
         marks = ",".join("?" * len(fields))
         rows = self._db.execute(
-            f"SELECT rowid FROM units WHERE item_id = ? AND kind = 'spec' AND field IN ({marks}) ORDER BY rowid",
+            f"SELECT rowid FROM units WHERE item_id = ? AND field IN ({marks})"
+            " AND (kind = 'spec' OR (kind = 'signal' AND field = 'title')) ORDER BY rowid",
             (item_id, *fields),
         )
         return [row[0] for row in rows]

@@ -50,8 +50,8 @@ class PairRetriever:
     ):
         """`aspects(user, exclude_item)` names what the user writes about as a phrase ("design, card"), such as
         `AspectProfiler.phrase`; without it the user's direction comes from their review sentences alone.
-        `signals(user, item)` adds whyrec's own counts for the pair (`SignalMaker.for_pair`) first, on top of the
-        `k` retrieved units."""
+        `signals(user, item)` puts whyrec's own counts for the pair (`SignalMaker.for_pair`) first, in up to a third
+        of the `k` slots."""
         self.index = index
         self.embedder = embedder
         self.k = k
@@ -86,6 +86,10 @@ class PairRetriever:
         item itself, and no history."""
         self.check_pair(user_id, item_id)
         k = k or self.k
+        # whyrec's counts take up to a third of the k slots, first: what links this shopper to the item, and what
+        # its reviews agree on (trimmed last when the prompt must be cut)
+        counted = self.signals(user_id, item_id)[: k // 3] if self.signals is not None else []
+        k -= len(counted)
         store, vectors = self.index.store, self.index.vectors
         item_rowids = store.item_unit_rowids(item_id, exclude_user=user_id)
         history_rowids = store.user_rowids(user_id, "history", exclude_item=item_id) if user_id is not None else []
@@ -120,11 +124,8 @@ class PairRetriever:
         units.update(store.units_by_rowid(r for r in [*picked, *(r for r, _ in history)] if r not in units))
         ranked = sorted(picked.items(), key=lambda pair: -pair[1]) + history
         chosen = [units[rowid] for rowid, _ in ranked]
-        scores = [score for _, score in ranked]
-        if self.signals is not None and (counted := self.signals(user_id, item_id)):
-            # first: what links this shopper to the item, and what its reviews agree on (trimmed last)
-            chosen[:0] = counted
-            scores[:0] = [1.0] * len(counted)
+        chosen[:0] = counted
+        scores = [1.0] * len(counted) + [score for _, score in ranked]
         known = store.units_by_id(wanted_ids(chosen))
         return [
             _evidence(unit, score, rank)

@@ -63,9 +63,16 @@ class Context:
         return sorted(self.evidence.values(), key=lambda e: e.id)
 
     @cached_property
+    def titles(self) -> list[Analysed]:
+        """The item's names: the seller's title, and the quoted name of whyrec's unit of what reviewers call an item
+        the seller gave no title (only the name: "reviewers", "call" and the counts name nothing)."""
+        seller = [self.analysed(e) for e in self.units if e.kind == "spec" and e.field == "title"]
+        named = [analyse(q) for e in self.units if e.kind == "signal" and e.field == "title" for q in quotes(e.text)]
+        return seller + named
+
+    @cached_property
     def title_stems(self) -> frozenset[str]:
-        titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
-        return frozenset().union(*(self.analysed(t).content for t in titles))
+        return frozenset().union(*(t.content for t in self.titles))
 
     @cached_property
     def category_units(self) -> list[Evidence]:
@@ -103,8 +110,7 @@ class Context:
 
     @cached_property
     def title_numbers(self) -> frozenset[float]:
-        titles = [e for e in self.units if e.kind == "spec" and e.field == "title"]
-        return frozenset(n.value for t in titles for n in self.analysed(t).numbers)
+        return frozenset(n.value for t in self.titles for n in t.numbers)
 
     @cached_property
     def support(self) -> SupportThresholds:
