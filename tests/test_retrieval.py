@@ -11,6 +11,8 @@ import pytest
 
 from conftest import DEMO, DEMO_PAIRS, write_jsonl
 from whyrec.errors import CatalogueError, IndexMismatchError, IndexNotFoundError, UnknownIdError
+from whyrec.knowledge.aspects import tokenize
+from whyrec.knowledge.text import STOPWORDS
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -195,3 +197,11 @@ def test_langchain_retriever_returns_documents_with_evidence_ids(retriever: Pair
 def test_demo_catalogue_build_is_reused_not_rebuilt(demo_index_dir: Path) -> None:
     manifest = json.loads((demo_index_dir / "manifest.json").read_text())
     assert manifest["load_report"]["products"] == 50 and manifest["catalogue_root"] == str(DEMO)
+
+
+def test_a_review_sentence_that_names_nothing_is_never_evidence(retriever: PairRetriever) -> None:
+    # the demo multipack's reviews include "great", "Awesome", "Perfect", "was gift": nothing a claim could rest on
+    evidence = retriever.for_pair("A3PFXPWNXFPHJP", "B00FTJI60I")
+    named = {e.text: [w for w in tokenize(e.text) if w not in STOPWORDS] for e in evidence if e.kind == "review"}
+    assert named and all(len(words) >= 2 for words in named.values()), named
+    assert any(e.kind == "review" for e in evidence)

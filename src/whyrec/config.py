@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Add whyrec's own counts for the pair to its evidence: shoppers in common with an item of the "
         "user's history, per-aspect review consensus, the rating summary (see whyrec.knowledge.signals).",
     )
+    justify: bool = Field(
+        default=True,
+        description="Prefer review sentences that say something about the item (a probe on MiniLM vectors trained "
+        "on justification labels; off with the hashing embedder, whose vectors it was not trained on).",
+    )
     aspect_retrieval: bool = Field(
         default=False,
         description="Rank a pair's evidence by the user's aspect words too (finds more of what they care about, but "

@@ -33,6 +33,7 @@ from whyrec.retrieval import (
     open_index,
 )
 from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
+from whyrec.retrieval.justify import JustificationProbe
 
 if TYPE_CHECKING:
     from whyrec.service.app import Service
@@ -133,8 +134,15 @@ def make_retriever(
         from whyrec.checker.lexicon import polarity
 
         signals = SignalMaker(index.store, profiles.vocabulary, profiles.mentions, polarity).for_pair
+    justify = JustificationProbe.load().score if settings.justify and settings.embedder != "hashing" else None
     return PairRetriever(
-        index, embedder, k=k or settings.k, history_k=settings.history_k, aspects=aspects, signals=signals
+        index,
+        embedder,
+        k=k or settings.k,
+        history_k=settings.history_k,
+        aspects=aspects,
+        signals=signals,
+        justify=justify,
     )
 
 

@@ -25,7 +25,8 @@ def _sentence(text: str) -> str:
 
 
 class ExtractiveComposer:
-    """Two to four sentences: what the item is and costs, up to two reviewer quotes, one matching past purchase."""
+    """Two to four sentences: what the item is and costs, what whyrec counted about this shopper and the item, a
+    reviewer quote, one matching past purchase."""
 
     name = "extractive"
 
@@ -35,10 +36,13 @@ class ExtractiveComposer:
         claims: list[DraftClaim] = []
         if fact := self._item_fact(product, by_field):
             claims.append(fact)
+        # whyrec's own words: what links this shopper to the item (a count over their liked history)
+        tied = [e for e in evidence if e.kind == "signal" and e.user_id is not None]
+        claims += [DraftClaim(text=_sentence(e.text), cites=[e.id]) for e in tied[:1]]
         reviews = [e for e in evidence if e.kind == "review" and len(e.text.split()) >= MIN_QUOTE_WORDS]
         # Prefer what satisfied reviewers said; a recommendation is not explained by a complaint.
         reviews.sort(key=lambda e: (e.rating is not None and e.rating < POSITIVE_RATING, e.rank))
-        for review in reviews[:2]:
+        for review in reviews[: 2 - len(tied[:1])]:
             claims.append(DraftClaim(text=f'A reviewer wrote: "{_quote(review.text)}"', cites=[review.id]))
         history = [e for e in evidence if e.kind == "history" and (e.rating is None or e.rating >= POSITIVE_RATING)]
         if history:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from whyrec.errors import UnknownIdError
+from whyrec.knowledge.aspects import tokenize
 from whyrec.knowledge.context import wanted_ids, with_context
+from whyrec.knowledge.text import STOPWORDS
 from whyrec.retrieval.embedder import Embedder, Vectors
 from whyrec.retrieval.index import KnowledgeIndex
 from whyrec.schema import Evidence, EvidenceUnit
@@ -17,6 +20,12 @@ from whyrec.schema import Evidence, EvidenceUnit
 PINNED_SPEC_FIELDS = ("title", "price", "brand")
 # Weight of relevance against redundancy when picking review sentences (maximal marginal relevance).
 MMR_LAMBDA = 0.7
+# How much a sentence's justification score (JustificationProbe, 0–1) moves its relevance: a sentence that says
+# something about the item beats chatter of the same relevance ("I sent this to my sister"). Small, because the probe
+# learnt on Yelp sentences and transfers weakly to products (see eval/justify).
+JUSTIFY_WEIGHT = 0.1
+# A review sentence with fewer content words than this ("great", "Perfect", "was gift") can back no specific claim.
+MIN_CONTENT_WORDS = 2
 
 
 def unit_direction(vector: Vectors) -> Vectors | None:
@@ -47,17 +56,20 @@ class PairRetriever:
         history_k: int = 3,
         aspects: Callable[[str, str | None], str] | None = None,
         signals: Callable[[str | None, str], list[EvidenceUnit]] | None = None,
+        justify: Callable[[Vectors], npt.NDArray[np.float64]] | None = None,
     ):
         """`aspects(user, exclude_item)` names what the user writes about as a phrase ("design, card"), such as
         `AspectProfiler.phrase`; without it the user's direction comes from their review sentences alone.
         `signals(user, item)` puts whyrec's own counts for the pair (`SignalMaker.for_pair`) first, in up to a third
-        of the `k` slots."""
+        of the `k` slots. `justify(vectors)` scores how well each sentence could justify a recommendation
+        (`JustificationProbe.score`), which breaks near ties in relevance."""
         self.index = index
         self.embedder = embedder
         self.k = k
         self.history_k = history_k
         self.aspects = aspects
         self.signals = signals
+        self.justify = justify
 
     def check_pair(self, user_id: str | None, item_id: str) -> None:
         """Raise UnknownIdError for an item or user the catalogue does not hold (no user: only the item)."""
@@ -89,6 +101,7 @@ class PairRetriever:
         # whyrec's counts take up to a third of the k slots, first: what links this shopper to the item, and what
         # its reviews agree on (trimmed last when the prompt must be cut)
         counted = self.signals(user_id, item_id)[: k // 3] if self.signals is not None else []
+        slots = k  # what the item is and costs, and the history, keep the share of k they had without signals
         k -= len(counted)
         store, vectors = self.index.store, self.index.vectors
         item_rowids = store.item_unit_rowids(item_id, exclude_user=user_id)
@@ -107,16 +120,23 @@ class PairRetriever:
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
             query = item_direction
 
-        history_slots = min(self.history_k, len(history_rowids), k // 4)
-        pinned = item_facts[: max(1, k // 4)]
+        history_slots = min(self.history_k, len(history_rowids), slots // 4)
+        pinned = item_facts[: max(1, slots // 4)]
         picked: dict[int, float] = {}
         units: dict[int, EvidenceUnit] = {}
         if query is not None:
             picked = dict(zip(pinned, (fact_vectors[: len(pinned)] @ query).tolist(), strict=True))
-            rest = k - history_slots - len(picked)
+            rest = max(0, k - history_slots - len(picked))
             candidates = [(r, s) for r, s in vectors.search(query, 4 * rest, among=item_rowids) if r not in picked]
             units = {**facts, **store.units_by_rowid(r for r, _ in candidates)}
-            picked.update(_diverse(candidates, vectors.vectors([r for r, _ in candidates]), units, rest))
+            candidates = [(r, s) for r, s in candidates if _worth_citing(units[r])]
+            candidate_vectors = vectors.vectors([r for r, _ in candidates])
+            if self.justify is not None and candidates:
+                worth = self.justify(candidate_vectors)
+                candidates = [
+                    (r, s + JUSTIFY_WEIGHT * (float(w) - 0.5)) for (r, s), w in zip(candidates, worth, strict=True)
+                ]
+            picked.update(_diverse(candidates, candidate_vectors, units, rest))
         history: list[tuple[int, float]] = []
         if history_slots and item_direction is not None:
             history = vectors.search(item_direction, history_slots, among=history_rowids)
@@ -131,6 +151,11 @@ class PairRetriever:
             _evidence(unit, score, rank)
             for rank, (unit, score) in enumerate(zip(with_context(chosen, known), scores, strict=True), start=1)
         ]
+
+
+def _worth_citing(unit: EvidenceUnit) -> bool:
+    """A review sentence names enough to back a claim; the seller's units always do."""
+    return unit.kind != "review" or len([w for w in tokenize(unit.text) if w not in STOPWORDS]) >= MIN_CONTENT_WORDS
 
 
 def _diverse(
