@@ -19,11 +19,15 @@ from whyrec.evaluation.pairwise import GOOD_SCORE, SystemPreference, score_pairw
 
 def table(scores: dict[str, SystemPreference]) -> str:
     lines = [
-        f"| system | pairs | preferred (tie = ½) | mean score 1–5 | scores ≥ {GOOD_SCORE} |",
-        "|---|---:|---:|---:|---:|",
+        f"| system | pairs | preferred (tie = ½) | mean score 1–5 | scores ≥ {GOOD_SCORE} | claims the reader found "
+        "supported |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for s in scores.values():
-        lines.append(f"| {s.system} | {s.pairs} | {s.preference:.1%} | {s.mean_score:.2f} | {s.good_scores:.1%} |")
+        supported = "–" if s.claims_supported is None else f"{s.claims_supported:.1%} of {s.claims_labelled}"
+        lines.append(
+            f"| {s.system} | {s.pairs} | {s.preference:.1%} | {s.mean_score:.2f} | {s.good_scores:.1%} | {supported} |"
+        )
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from whyrec.evaluation.informativeness import (
     measure_informativeness,
     summarise_informativeness,
 )
-from whyrec.evaluation.pairwise import PairwiseRow, evidence_lines, score_pairwise, write_pairwise
+from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, evidence_lines, score_pairwise, write_pairwise
 from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.schema import Claim, ClaimVerdict, Evidence, VerdictLabel
 
@@ -207,6 +207,16 @@ def test_evidence_lines_name_the_speaker_and_what_each_unit_is() -> None:
     assert lines[5].startswith("e6 (whyrec, signal): You wrote")
 
 
+def test_the_reader_sees_each_claim_with_the_lines_it_cites(tmp_path: Path) -> None:
+    claims = (ShownClaim("It has a tin.", ("e2",)),)
+    row = PairwiseRow("U:I", TITLE, evidence_lines(EVIDENCE), "whyrec", "It has a tin.", "extractive", "", claims, ())
+    reader_path, key_path = write_pairwise(tmp_path, [row], seed=0)
+    shown, hidden = read(reader_path)[0], read(key_path)[0]
+    side = "a" if hidden["a"] == "whyrec" else "b"
+    assert shown[f"claims_{side}"] == [{"text": "It has a tin.", "cites": ["e2"]}]
+    assert shown[f"claims_{'b' if side == 'a' else 'a'}"] == []
+
+
 def test_the_reader_file_is_shuffled_blind_and_the_key_says_who_wrote_what(tmp_path: Path) -> None:
     reader_path, key_path = write_pairwise(tmp_path, rows(20), seed=7)
     text = reader_path.read_text(encoding="utf-8")
@@ -228,7 +238,8 @@ def test_judgements_score_each_system_with_ties_counting_half(tmp_path: Path) ->
         whyrec = "a" if row["a"] == "whyrec" else "b"
         other = "b" if whyrec == "a" else "a"
         scores = {f"score_{whyrec}": 5, f"score_{other}": 2}
-        judgements.append({"pair": row["pair"], "prefer": "tie" if i == 0 else whyrec, **scores})
+        labels = {f"labels_{whyrec}": ["supported", "supported"], f"labels_{other}": ["unsupported", "supported"]}
+        judgements.append({"pair": row["pair"], "prefer": "tie" if i == 0 else whyrec, **scores, **labels})
     judgements_path = tmp_path / "judged.jsonl"
     judgements_path.write_text("".join(json.dumps(j) + "\n" for j in judgements) + "\n", encoding="utf-8")
     scores = score_pairwise(judgements_path, key_path)
@@ -236,6 +247,8 @@ def test_judgements_score_each_system_with_ties_counting_half(tmp_path: Path) ->
     assert scores["extractive"].preference == pytest.approx(0.5 / 4)
     assert (scores["whyrec"].mean_score, scores["whyrec"].good_scores, scores["whyrec"].pairs) == (5.0, 1.0, 4)
     assert (scores["extractive"].mean_score, scores["extractive"].good_scores) == (2.0, 0.0)
+    assert (scores["whyrec"].claims_labelled, scores["whyrec"].claims_supported) == (8, 1.0)
+    assert (scores["extractive"].claims_labelled, scores["extractive"].claims_supported) == (8, 0.5)
 
 
 @pytest.mark.parametrize(
@@ -246,6 +259,7 @@ def test_judgements_score_each_system_with_ties_counting_half(tmp_path: Path) ->
         ('{"pair": "p001", "prefer": "a", "score_a": 3}', "score_b"),
         ('{"pair": "p099", "prefer": "a", "score_a": 3, "score_b": 3}', "pair"),
         ('{"pair": "p002", "prefer": "a", "score_a": 3, "score_b": 3}', "pair"),  # p002 judged twice
+        ('{"pair": "p001", "prefer": "a", "score_a": 3, "score_b": 3, "labels_a": ["true"]}', "labels_a"),
         ("not json", None),
     ],
 )

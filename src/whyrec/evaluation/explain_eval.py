@@ -186,6 +186,7 @@ class PairResult:
     outputs: dict[str, SystemOutput]
     title: str = ""
     evidence: tuple[str, ...] = ()  # the evidence whyrec and llm-unchecked saw, as the pairwise reader sees it
+    evidence_ids: tuple[str, ...] = ()  # the same units' ids, in the same order
 
 
 @dataclass
@@ -282,7 +283,8 @@ def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, p
         (time.perf_counter() - started) * 1000,
     )
     outputs = {"whyrec": full, "llm-unchecked": unchecked, "extractive": plain}
-    return PairResult(pair, outputs, scorer.titles(pair.item_id), evidence_lines(first.evidence))
+    shown = first.evidence
+    return PairResult(pair, outputs, scorer.titles(pair.item_id), evidence_lines(shown), tuple(e.id for e in shown))
 
 
 @dataclass(frozen=True)

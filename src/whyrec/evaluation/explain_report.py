@@ -39,11 +39,12 @@ from whyrec.evaluation.explain_eval import (
     statistics_note,
     summarise,
 )
-from whyrec.evaluation.pairwise import PairwiseRow, write_pairwise
+from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, write_pairwise
 from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
 from whyrec.llm import LLM
 from whyrec.retrieval import Embedder
+from whyrec.schema import Claim
 
 PACKAGES = ("llama-cpp-python", "faiss-cpu", "sentence-transformers", "torch", "numpy", "nltk", "rouge-score")
 PLOTS = ("quality.png", "text.png", "latency.png")
@@ -206,6 +207,11 @@ _INFORMATIVE: tuple[tuple[str, str, Any], ...] = (
 def _pairwise_row(result: PairResult) -> PairwiseRow:
     """whyrec against the unchecked draft of the same call, for the blind reader."""
     whyrec, unchecked = result.outputs["whyrec"], result.outputs["llm-unchecked"]
+    handles = {unit_id: f"e{n}" for n, unit_id in enumerate(result.evidence_ids, start=1)}
+
+    def shown(claims: list[Claim]) -> tuple[ShownClaim, ...]:
+        return tuple(ShownClaim(c.text, tuple(handles.get(i, "?") for i in c.cites)) for c in claims)
+
     return PairwiseRow(
         key=f"{result.pair.user_id}:{result.pair.item_id}",
         title=result.title,
@@ -214,6 +220,8 @@ def _pairwise_row(result: PairResult) -> PairwiseRow:
         reason_x=whyrec.text,
         system_y="llm-unchecked",
         reason_y=unchecked.text or "(no claims)",
+        claims_x=shown(whyrec.claims),
+        claims_y=shown(unchecked.claims),
     )
 
 

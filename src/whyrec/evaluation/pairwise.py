@@ -3,8 +3,10 @@
 `write_pairwise` writes two files into a directory: `pairwise.jsonl` for the reader (per pair: an id, the item's
 title, the evidence as numbered lines, reason A, reason B; which system wrote which is shuffled per pair with a seeded
 `random.Random`) and `pairwise-key.jsonl`, kept from the reader (per pair id: the pair's key, the system behind A and
-the one behind B). The reader follows `eval/data/pairwise/BRIEF.md` and writes one judgement per line:
-`{"pair": id, "prefer": "a" | "b" | "tie", "score_a": 1-5, "score_b": 1-5}`. `score_pairwise` joins judgements and key.
+the one behind B). Each reason is also shown claim by claim with the evidence lines each cites (`claims_a`), so the
+reader can label every claim. The reader follows `eval/data/pairwise/BRIEF.md` and writes one judgement per line:
+`{"pair": id, "prefer": "a" | "b" | "tie", "score_a": 1-5, "score_b": 1-5, "labels_a": [...], "labels_b": [...]}`,
+a label per claim (`supported`, `unsupported`, `contradicted`). `score_pairwise` joins judgements and key.
 """
 
 from __future__ import annotations
@@ -23,12 +25,22 @@ from whyrec.schema import Evidence
 READER_FILE = "pairwise.jsonl"
 KEY_FILE = "pairwise-key.jsonl"
 PREFER = ("a", "b", "tie")
+LABELS = ("supported", "unsupported", "contradicted")
 GOOD_SCORE = 4  # "true and specific" in the brief's scale
 
 
 @dataclass(frozen=True)
+class ShownClaim:
+    """One claim of a reason as the reader sees it: its text and the evidence lines it cites (`e3`)."""
+
+    text: str
+    cites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PairwiseRow:
-    """One pair to judge: its key (e.g. "user:item"), the item's title, its evidence lines, and two systems' reasons."""
+    """One pair to judge: its key (e.g. "user:item"), the item's title, its evidence lines, and two systems' reasons,
+    each as text and claim by claim."""
 
     key: str
     title: str
@@ -37,6 +49,8 @@ class PairwiseRow:
     reason_x: str
     system_y: str
     reason_y: str
+    claims_x: tuple[ShownClaim, ...] = ()
+    claims_y: tuple[ShownClaim, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,8 @@ class SystemPreference:
     preference: float
     mean_score: float
     good_scores: float
+    claims_labelled: int = 0
+    claims_supported: float | None = None  # share of the labelled claims the reader found supported
 
 
 def evidence_lines(evidence: Sequence[Evidence]) -> tuple[str, ...]:
@@ -69,7 +85,8 @@ def write_pairwise(directory: Path, rows: Sequence[PairwiseRow], seed: int) -> t
     reader, key = [], []
     for n, row in enumerate(rows, start=1):
         pair = f"p{n:0{width}d}"
-        first, second = (row.system_x, row.reason_x), (row.system_y, row.reason_y)
+        first = (row.system_x, row.reason_x, row.claims_x)
+        second = (row.system_y, row.reason_y, row.claims_y)
         if rng.random() < 0.5:
             first, second = second, first
         reader.append(
@@ -79,6 +96,8 @@ def write_pairwise(directory: Path, rows: Sequence[PairwiseRow], seed: int) -> t
                 "evidence": list(row.evidence),
                 "reason_a": first[1],
                 "reason_b": second[1],
+                "claims_a": [{"text": c.text, "cites": list(c.cites)} for c in first[2]],
+                "claims_b": [{"text": c.text, "cites": list(c.cites)} for c in second[2]],
             }
         )
         key.append({"pair": pair, "key": row.key, "a": first[0], "b": second[0]})
@@ -94,6 +113,7 @@ def score_pairwise(judgements_path: Path, key_path: Path) -> dict[str, SystemPre
     key = _read_key(key_path)
     wins: dict[str, float] = {}
     scores: dict[str, list[int]] = {}
+    labels: dict[str, list[str]] = {}
     judged: set[str] = set()
     for line_no, row in _read_jsonl(judgements_path):
         pair = row.get("pair")
@@ -113,6 +133,12 @@ def score_pairwise(judgements_path: Path, key_path: Path) -> dict[str, SystemPre
                 )
             system = key[pair][side]
             scores.setdefault(system, []).append(score)
+            said = row.get(f"labels_{side}", [])
+            if not isinstance(said, list) or any(label not in LABELS for label in said):
+                raise CatalogueError(
+                    f"got {said!r}, expected a list of {LABELS}", judgements_path, line_no, f"labels_{side}"
+                )
+            labels.setdefault(system, []).extend(said)
             wins[system] = wins.get(system, 0.0) + (0.5 if prefer == "tie" else float(prefer == side))
     if not judged:
         raise CatalogueError("no judgements in the file", judgements_path)
@@ -123,6 +149,8 @@ def score_pairwise(judgements_path: Path, key_path: Path) -> dict[str, SystemPre
             preference=wins[system] / len(marks),
             mean_score=sum(marks) / len(marks),
             good_scores=sum(mark >= GOOD_SCORE for mark in marks) / len(marks),
+            claims_labelled=len(labels.get(system, [])),
+            claims_supported=(labels[system].count("supported") / len(labels[system]) if labels.get(system) else None),
         )
         for system, marks in sorted(scores.items())
     }
