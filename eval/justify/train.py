@@ -29,13 +29,12 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
-from whyrec.evaluation.run import run_record  # noqa: E402
+from whyrec.evaluation.run import package_versions, run_record  # noqa: E402
 from whyrec.files import write_atomic  # noqa: E402
 from whyrec.knowledge.catalogue import file_sha256  # noqa: E402
 from whyrec.knowledge.text import word_list  # noqa: E402
@@ -136,16 +135,6 @@ def content_word_counts(texts: list[str]) -> Floats:
     return np.array([len(word_list(text)) for text in texts], dtype=np.float64)
 
 
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
 def fmt(value: float | int | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
@@ -229,7 +218,7 @@ def main() -> None:
             raise SystemExit(f"rounding the weights changed a decision on {split.name}")
 
     record = {
-        "run": {**run_record(), "packages": package_versions(), "embed_seconds": round(embed_seconds, 1)},
+        "run": {**run_record(), "packages": package_versions(PACKAGES), "embed_seconds": round(embed_seconds, 1)},
         "data": {
             split.name: {
                 "file": split.path.name,

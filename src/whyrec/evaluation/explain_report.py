@@ -11,7 +11,6 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from whyrec.evaluation.explain_eval import (
     summarise,
 )
 from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, write_pairwise
+from whyrec.evaluation.run import package_versions
 from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
 from whyrec.llm import LLM
@@ -317,16 +317,6 @@ def _pair_row(result: PairResult) -> dict[str, Any]:
     return row
 
 
-def _versions() -> dict[str, str]:
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
 def _manifest(
     settings: Settings,
     explainer: Explainer,
@@ -355,7 +345,7 @@ def _manifest(
         "whyrec_version": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": _versions(),
+        "packages": package_versions(PACKAGES),
         "model": model,
         "index": {
             "catalogue_root": index.catalogue_root,

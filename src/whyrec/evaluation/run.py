@@ -51,6 +51,19 @@ def run_record() -> dict[str, object]:
     }
 
 
+def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """The installed version of each package ("not installed" when it is not)."""
+    from importlib import metadata
+
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
 def _read(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as handle:
