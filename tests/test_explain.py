@@ -111,3 +111,32 @@ def test_the_explain_path_drops_contentless_and_half_invented_claims_as_the_mode
     assert half.atoms == 2 and half.atom is not None and half.atom_span is not None
     assert half.claim.text[half.atom_span[0] : half.atom_span[1]] == "it has a dessert coupon."
     assert explanation.status == "abstained" and not explanation.claims
+
+
+def test_a_true_claim_that_cites_the_wrong_unit_is_cited_again_and_a_contradicted_one_is_not(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    user, item = DEMO_PAIRS[1]  # the Olive Garden card
+    evidence = retriever.for_pair(user, item)  # what the explainer gives the model
+    review = max((e for e in evidence if e.kind == "review"), key=lambda e: len(e.text))
+    title = next(n for n, e in enumerate(evidence, start=1) if e.field == "title")
+    price = next(n for n, e in enumerate(evidence, start=1) if e.field == "price")
+    claims = [
+        {"cites": [f"e{title}"], "text": f'A reviewer says "{review.text}"'},  # true, but cites the seller's title
+        {"cites": [f"e{price}"], "text": "It costs $1.00."},  # contradicted: no other citation makes it true
+    ]
+    reply = json.dumps({"claims": claims})
+    composer = LLMComposer(FakeLLM([reply, json.dumps({"claims": []})]), [load_prompt("explain-v3")])
+    explanation = Explainer(demo_index, retriever, composer, RuleChecker()).explain(user, item)
+    [moved] = [v for v in explanation.verdicts if review.text in v.claim.text]
+    assert moved.accepted and moved.claim.cites == [review.id]
+    assert moved.detail.startswith(f"cited again (it cited {evidence[title - 1].id})")
+    wrong = next(v for v in explanation.verdicts if "$1.00" in v.claim.text)
+    assert wrong.label == "contradicted" and wrong.claim.cites == [evidence[price - 1].id]
+    assert [c.cites for c in explanation.claims] == [[review.id]]

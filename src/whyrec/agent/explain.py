@@ -18,6 +18,8 @@ from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage,
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
+from whyrec.knowledge.aspects import tokenize
+from whyrec.knowledge.text import STOPWORDS
 from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
@@ -147,10 +149,10 @@ class Explainer:
         evidence = request.evidence
         progress("check")
 
-        verdicts = self._check(draft.claims, evidence, attempt=1)
+        drafted, verdicts = self._recite(draft.claims, self._check(draft.claims, evidence, attempt=1), evidence)
         clock.lap("check")
         kept: list[DraftClaim] = []
-        _keep_supported(kept, draft.claims, verdicts)
+        _keep_supported(kept, drafted, verdicts)
         rejected = [v for v in verdicts if not v.accepted]
         usage, repaired = draft.usage, 0
         if rejected:
@@ -162,9 +164,9 @@ class Explainer:
             clock.lap("repair")
             progress("check")
             usage = usage + repair.usage
-            second = self._check(repair.claims, evidence, attempt=2)
+            again, second = self._recite(repair.claims, self._check(repair.claims, evidence, attempt=2), evidence)
             clock.lap("check")
-            repaired = _keep_supported(kept, repair.claims, second)
+            repaired = _keep_supported(kept, again, second)
             verdicts += second
 
         reason, claims = place_claims(kept)
@@ -252,6 +254,29 @@ class Explainer:
         item = [*pinned, *rest][: k - len(history)]
         return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
 
+    def _recite(
+        self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]
+    ) -> tuple[list[DraftClaim], list[ClaimVerdict]]:
+        """A claim left unsupported only because it cites the wrong unit (the model wrote "a reviewer says …" and
+        cited the title) cites instead the one unit of the pair's evidence that the checker finds supports it, among
+        the RECITE_CANDIDATES that share the most words with it. A contradicted claim, or one with nothing to check,
+        is not re-cited: no citation makes it true. The verdict says what the claim cited before."""
+        out_claims, out_verdicts = list(claims), list(verdicts)
+        for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
+            if verdict.label not in ("unsupported", "invalid_citation") or verdict.rule == "no_content":
+                continue
+            for unit in _closest(claim.text, evidence, exclude=claim.cites):
+                moved = DraftClaim(text=claim.text, cites=[unit.id])
+                again = self._check([moved], evidence, attempt=verdict.attempt)[0]
+                if again.accepted:
+                    was = ", ".join(claim.cites) or "nothing"
+                    out_claims[n] = moved
+                    out_verdicts[n] = again.model_copy(
+                        update={"detail": f"cited again (it cited {was}): {again.detail}"}
+                    )
+                    break
+        return out_claims, out_verdicts
+
     def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:
         _, placed = place_claims(claims)
         verdicts = self.checker.check(placed, evidence)
@@ -281,6 +306,17 @@ class Explainer:
         from whyrec.agent.runnable import explain_runnable
 
         return explain_runnable(self)
+
+
+RECITE_CANDIDATES = 3  # units tried for a claim that cites the wrong one: those sharing the most words with it
+
+
+def _closest(text: str, evidence: Sequence[Evidence], exclude: Sequence[str]) -> list[Evidence]:
+    """The units (not already cited) sharing the most content words with `text`, at least one, best first."""
+    words = {w for w in tokenize(text) if w not in STOPWORDS}
+    shared = [(len(words & set(tokenize(e.text))), e.rank, e) for e in evidence if e.id not in exclude]
+    best = sorted((s for s in shared if s[0] > 0), key=lambda s: (-s[0], s[1]))
+    return [e for _, _, e in best[:RECITE_CANDIDATES]]
 
 
 def _keep_supported(kept: list[DraftClaim], claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict]) -> int:
