@@ -55,9 +55,15 @@ def test_a_claim_is_split_into_one_statement_per_predicate(claim: str, atoms: li
 
 def test_a_true_half_does_not_carry_an_invented_one_on_the_explain_path() -> None:
     # the model's claim as written, not split by anyone before the checker
-    label, _, atom = verdict("My parents enjoyed dinner and dessert was included.", "P:rev:R1:s1")
+    label, _, atom = verdict("The reviewer's parents enjoyed dinner and dessert was included.", "P:rev:R1:s1")
     assert label == "unsupported" and atom == "dessert was included."
-    assert verdict("My parents enjoyed dinner at Olive Garden.", "P:rev:R1:s1")[0] == "supported"
+    assert verdict("The reviewer's parents enjoyed dinner at Olive Garden.", "P:rev:R1:s1")[0] == "supported"
+
+
+def test_a_reviewers_words_told_in_the_first_person_are_not_the_reasons_own() -> None:
+    label, rule, _ = verdict("My parents enjoyed dinner at Olive Garden.", "P:rev:R1:s1")
+    assert (label, rule) == ("unsupported", "first_person")
+    assert verdict('A reviewer wrote "My parents enjoyed dinner at Olive Garden."', "P:rev:R1:s1")[0] == "supported"
 
 
 def test_a_list_of_properties_is_supported_only_when_every_property_is() -> None:
@@ -70,9 +76,10 @@ def test_a_list_of_properties_is_supported_only_when_every_property_is() -> None
 
 
 def test_audit_and_explain_give_one_verdict_for_the_same_half_invented_claim() -> None:
-    audited = check("My parents enjoyed dinner and dessert was included. [P:rev:R1:s1]", EVIDENCE)
+    audited = check("The reviewer's parents enjoyed dinner and dessert was included. [P:rev:R1:s1]", EVIDENCE)
     assert [v.label for v in audited] == ["supported", "unsupported"]  # audit splits the sentence into two claims
-    assert verdict("My parents enjoyed dinner and dessert was included.", "P:rev:R1:s1")[0] == "unsupported"
+    claim = "The reviewer's parents enjoyed dinner and dessert was included."
+    assert verdict(claim, "P:rev:R1:s1")[0] == "unsupported"
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,10 @@ import re
 
 from whyrec.checker.analysis import stem
 
+# The writer speaking: a reason is whyrec's, told to the shopper, so "I" or "my" outside quotes is a reviewer's words
+# passed off as its own ("A reviewer says it is great for anyone, even my granddaughter"). "I" only as a capital;
+# "us" is left out ("the US").
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll)\b|\b(?i:my|me|mine|myself|we|we're|we've|our|ours|ourselves)\b")
 ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
 _ONE = r"reviewer|customer|buyer|user|shopper|purchaser|reader|subscriber|owner"
 ABOUT_ONE_REVIEWER = re.compile(rf"\b(a|one|another|the)\s+(?:\w+\s+)?({_ONE})\b", re.I)

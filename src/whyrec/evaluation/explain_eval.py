@@ -119,21 +119,25 @@ def read_pairs(path: Path, store: Store) -> list[EvalPair]:
 
 class IndependentCheck:
     """A claim is supported when its embedding has cosine ≥ `threshold` with some unit of the pair's pool: every unit
-    of the item (its specs, its description and all its reviews, the held-out review included) and the user's
-    history. It ignores what the claim cites and shares none of the checker's rules; the threshold is the embedding
-    baseline's, calibrated on the checker's dev data (thresholds-v3.toml, `baseline`)."""
+    of the item (its specs, its description and all its reviews, the held-out review included), the user's
+    history, and the signals whyrec counted for the pair. It ignores what the claim cites and shares none of the
+    checker's rules; the threshold is the embedding baseline's, calibrated on the checker's dev data
+    (thresholds-v3.toml, `baseline`)."""
 
     def __init__(self, index: KnowledgeIndex, embedder: Embedder, threshold: float):
         self.index = index
         self.embedder = embedder
         self.threshold = threshold
 
-    def supported(self, claims: Sequence[str], user_id: str, item_id: str) -> list[bool]:
+    def supported(self, claims: Sequence[str], user_id: str, item_id: str, counted: Sequence[str] = ()) -> list[bool]:
+        """`counted`: the texts of the pair's signals (whyrec's counts are made per pair, not stored)."""
         if not claims:
             return []
         store = self.index.store
         rowids = store.item_unit_rowids(item_id) + store.user_rowids(user_id, "history", exclude_item=item_id)
         pool = self.index.vectors.vectors(rowids)
+        if counted:
+            pool = np.vstack([pool, np.asarray(self.embedder.embed(list(counted)))])
         best = np.max(np.asarray(self.embedder.embed(list(claims))) @ pool.T, axis=1)
         return [bool(score >= self.threshold) for score in best]
 
@@ -213,7 +217,8 @@ class Scorer:
         fallback: bool = False,
     ) -> SystemOutput:
         verdicts = self.checker.check(claims, evidence) if claims else []
-        independent = self.independent.supported([c.text for c in claims], pair.user_id, pair.item_id)
+        counted = [e.text for e in evidence if e.kind == "signal"]
+        independent = self.independent.supported([c.text for c in claims], pair.user_id, pair.item_id, counted)
         precise, citations = citation_precision(self.checker, claims, evidence)
         informative = measure_informativeness(
             claims,

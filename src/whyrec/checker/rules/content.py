@@ -5,7 +5,14 @@ never supported, whatever they cite."""
 from __future__ import annotations
 
 from whyrec.checker.lexicon import GENERIC_PRAISE
-from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_REVIEWERS, ABOUT_USER, COST_WORDS, KIND_ONLY
+from whyrec.checker.patterns import (
+    ABOUT_ONE_REVIEWER,
+    ABOUT_REVIEWERS,
+    ABOUT_USER,
+    COST_WORDS,
+    FIRST_PERSON,
+    KIND_ONLY,
+)
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted
 from whyrec.checker.rules.price import judgements
 
@@ -35,3 +42,19 @@ class ContentPresent:
         if kind_only:
             return Decision("unsupported", "nothing to check: the claim only says what kind of thing the item is")
         return Decision("unsupported", "nothing to check: the claim only names the item or praises it in general")
+
+
+class NotFirstPerson:
+    """A reason about items speaks to the shopper; a claim that says "I" or "my" outside quotation marks tells a
+    reviewer's words as its own, and whose experience it is can no longer be checked."""
+
+    name = "first_person"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if not ctx.is_catalogue or (said := FIRST_PERSON.search(unquoted(view.claim.text))) is None:
+            return None
+        return Decision(
+            "unsupported",
+            f"speaks in the first person ({said.group()!r}): a reviewer's words told as the reason's own; quote them "
+            "or tell them as the reviewer's",
+        )
