@@ -39,7 +39,7 @@ from whyrec.evaluation.explain_eval import (
     summarise,
 )
 from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, write_pairwise
-from whyrec.evaluation.run import package_versions
+from whyrec.evaluation.run import package_versions, run_record
 from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
 from whyrec.llm import LLM
@@ -342,6 +342,7 @@ def _manifest(
     return {
         "command": shlex.join(["whyrec", *sys.argv[1:]]) if Path(sys.argv[0]).name == "whyrec" else "(library call)",
         "started_at": started_at.isoformat(timespec="seconds"),
+        "run": run_record(),  # git commit, machine (cores, CPU), date
         "whyrec_version": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
