@@ -119,3 +119,41 @@ def test_shares_reads_back_the_main_and_the_negative_count() -> None:
     assert (main.part, main.whole, main.negative) == (12, 14, False)
     assert (negative.part, negative.whole, negative.negative) == (2, 14, True)
     assert shares("Price: $30.00") == []
+
+
+def test_a_count_of_reviews_is_checked_when_the_claim_cites_a_signal() -> None:
+    counted = Evidence(
+        id="I:sig:aspect:time", item_id="I", user_id="U", kind="signal", field="aspect:time", score=1.0, rank=1,
+        text="You wrote about the time in 3 of your reviews, and 5 of the 5 reviews of this item that mention the "
+        "time are positive; 0 are negative.", source_ref="counted",
+    )  # fmt: skip
+    title = Evidence(id="I:spec:title", item_id="I", kind="spec", field="title", text="Magazine", source_ref="x",
+                     score=1.0, rank=2)  # fmt: skip
+
+    def verdict(text: str) -> tuple[str, str]:
+        found = RuleChecker().check([Claim(text=text, cites=[counted.id], span=(0, len(text)))], [counted, title])[0]
+        return found.label, found.rule
+
+    assert verdict("Reviewers call this item 'magazine' (5 of its 13 reviews).") == ("contradicted", "numbers_match")
+    assert verdict("5 of the 5 reviews that mention the time are positive.")[0] == "supported"
+
+
+def test_a_name_taken_from_reviews_is_on_the_item_line_not_among_the_evidence(evidence: list[Evidence]) -> None:
+    import json
+
+    from whyrec.agent.draft import DraftRequest
+    from whyrec.agent.llm_composer import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+    from whyrec.schema import Product
+
+    said = 'Reviewers call this item "multipack" (3 of its 9 reviews).'
+    name = Evidence(id=f"{ITEM}:sig:name", item_id=ITEM, kind="signal", field="title", score=1.0, rank=0, text=said,
+                    source_ref="counted")  # fmt: skip
+    product = Product(item_id=ITEM, title="Multipack", title_from="reviews")
+    llm = FakeLLM([json.dumps({"claims": []})])
+    LLMComposer(llm, load_prompt("explain-v3")).compose(
+        DraftRequest(product=product, evidence=[name, *evidence], user_id=USER)
+    )
+    shown = llm.calls[0][0][-1]["content"]
+    assert "Item: Multipack (name taken from its reviews)" in shown and "Reviewers call this item" not in shown

@@ -121,8 +121,10 @@ class LLMComposer:
         return self.prompts[variant_for(user_id, list(self.prompts))]
 
     def fit(self, request: DraftRequest) -> tuple[list[ChatMessage], list[Evidence]]:
-        """The messages for this request, with the lowest-ranked evidence left out until they fit the context."""
-        evidence = sorted(request.evidence, key=lambda e: e.rank)
+        """The messages for this request, with the lowest-ranked evidence left out until they fit the context. A name
+        derived from reviews is on the prompt's Item line, not among the evidence: cited, it backs nothing but itself
+        ("Reviewers call this item 'magazine'"), which the model then writes as a claim."""
+        evidence = sorted(_shown(request.evidence), key=lambda e: e.rank)
         budget = self.llm.n_ctx - self.max_tokens
         prompt = self.prompt_for(request.user_id)
         product = request.product
@@ -145,7 +147,8 @@ class LLMComposer:
     def compose(self, request: DraftRequest) -> Draft:
         messages, evidence = self.fit(request)
         usage = Usage(
-            trimmed=len(request.evidence) - len(evidence), prompt_version=self.prompt_for(request.user_id).version
+            trimmed=len(_shown(request.evidence)) - len(evidence),
+            prompt_version=self.prompt_for(request.user_id).version,
         )
         limit = self.max_claims or self.prompt_for(request.user_id).max_claims
         return self._generate(messages, handles_for(evidence), usage, max_claims=limit)
@@ -178,6 +181,11 @@ class LLMComposer:
             answered = [*messages, ChatMessage(role="assistant", content=generation.text)]
             return Draft(claims=claims, usage=usage, messages=answered, handles=handles)
         raise ModelError(f"{self.llm.name} gave no usable answer twice ({problem})")
+
+
+def _shown(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The evidence the model sees: all but a name derived from reviews (see `LLMComposer.fit`)."""
+    return [e for e in evidence if not (e.kind == "signal" and e.field == "title")]
 
 
 def _retry_note(problem: str) -> ChatMessage:

@@ -20,11 +20,13 @@ def _stated(unit: Evidence, ctx: Context) -> list[tuple[Number, EvidenceSpan, st
 
 
 def _claimed(view: ClaimView, ctx: Context) -> list[Number]:
-    """The numbers a claim states, less counts of reviewers and the item's own title numbers ("$25 Gift Card")."""
+    """The numbers a claim states, less counts of reviewers and the item's own title numbers ("$25 Gift Card"). A
+    claim that cites whyrec's counts (a signal) keeps its counts of reviews and shoppers: they are what it says."""
+    counted = any(e.kind == "signal" for e in view.cited)
     return [
         n
         for n in view.frame.numbers
-        if not (n.unit == "count" and (n.noun in _FRAME_STEMS or n.value in ctx.title_numbers))
+        if not (n.unit == "count" and ((n.noun in _FRAME_STEMS and not counted) or n.value in ctx.title_numbers))
         and not (n.unit != "count" and n.bound == "eq" and n.value in ctx.title_numbers)
     ]
 
