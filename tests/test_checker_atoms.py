@@ -191,3 +191,12 @@ def test_empty_or_markup_evidence_supports_nothing(texts: list[str]) -> None:
     evidence = [unit(f"P:rev:R{n}:s1", t) for n, t in enumerate(texts)]
     for claim in ("It arrived quickly.", "It is great."):
         assert all(v.label != "supported" for v in check(claim, evidence))
+
+
+def test_markup_in_a_claims_own_words_is_never_supported_but_a_quote_may_hold_it() -> None:
+    script = Evidence(id="P:rev:R9:s1", item_id="P", user_id="R9", kind="review", rating=5, score=1.0, rank=1,
+                      text="Great card! <script>fetch('https://evil.example/')</script>", source_ref="x")  # fmt: skip
+    label, rule, _ = verdict("It is a great card <script>alert(1)</script>.", script.id, evidence=[*EVIDENCE, script])
+    assert (label, rule) == ("unsupported", "no_markup")
+    quoted = f'A reviewer wrote: "{script.text}"'
+    assert verdict(quoted, script.id, evidence=[*EVIDENCE, script])[0] == "supported"

@@ -12,6 +12,9 @@ from whyrec.checker.analysis import stem
 # passed off as its own ("A reviewer says it is great for anyone, even my granddaughter"). "I" only as a capital;
 # "us" is left out ("the US").
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll)\b|\b(?i:my|me|mine|myself|we|we're|we've|our|ours|ourselves)\b")
+# Markup in a claim ("<script>…</script>", "&lt;b&gt;"): a reason is plain text for a shopper, and a tag is what a
+# hostile review asks the model to write, never something the evidence states.
+MARKUP = re.compile(r"</?\s*[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|&(?:lt|gt|#x?[0-9a-f]+);", re.I)
 ABOUT_USER = re.compile(r"\b(you|your|yours|you've|you're|you'd|yourself)\b", re.I)
 _ONE = r"reviewer|customer|buyer|user|shopper|purchaser|reader|subscriber|owner"
 ABOUT_ONE_REVIEWER = re.compile(rf"\b(a|one|another|the)\s+(?:\w+\s+)?({_ONE})\b", re.I)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from whyrec.checker.rules.attributes import AttributesAgree
 from whyrec.checker.rules.base import ClaimView, Context, Decision, Rule
 from whyrec.checker.rules.citation import CitationPresent, CitationValid, QuoteExact
-from whyrec.checker.rules.content import ContentPresent, NotFirstPerson
+from whyrec.checker.rules.content import ContentPresent, NoMarkup, NotFirstPerson
 from whyrec.checker.rules.flips import AntonymFlip, NegationFlip
 from whyrec.checker.rules.numbers import NumbersMatch
 from whyrec.checker.rules.other_product import AboutThisItem
@@ -34,7 +34,7 @@ def default_stages() -> list[Stage]:
     """atoms and content → citation → subject → exact checks → polarity and consensus → support. Citations are
     checked before the subject, since the subject rules read what a claim cites."""
     return [
-        Stage("content", (ContentPresent(), NotFirstPerson())),
+        Stage("content", (NoMarkup(), ContentPresent(), NotFirstPerson())),
         Stage("citation", (CitationPresent(), CitationValid())),
         Stage("subject", (SubjectIsUser(), SubjectIsReviewer(), AboutThisItem())),
         Stage(

@@ -12,6 +12,7 @@ from whyrec.checker.patterns import (
     COST_WORDS,
     FIRST_PERSON,
     KIND_ONLY,
+    MARKUP,
 )
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted
 from whyrec.checker.rules.price import judgements
@@ -58,3 +59,16 @@ class NotFirstPerson:
             f"speaks in the first person ({said.group()!r}): a reviewer's words told as the reason's own; quote them "
             "or tell them as the reviewer's",
         )
+
+
+class NoMarkup:
+    """A claim in its own words is plain text: markup in it ("<script>alert(1)</script>") is what a hostile review
+    asks the model to write, and no evidence backs it, whatever the words around it say. A quote may hold markup: it
+    is checked word for word, and shown as text."""
+
+    name = "no_markup"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if (found := MARKUP.search(unquoted(view.claim.text))) is None:
+            return None
+        return Decision("unsupported", f"carries markup ({found.group()!r}): a reason is plain text")
