@@ -98,6 +98,7 @@ class SignalMaker:
         self.polarity = polarity
 
     def for_pair(self, user_id: str | None, item_id: str) -> list[EvidenceUnit]:
+        """The pair's signals, what links the shopper first; no user (cold start): the item's counts alone."""
         units: list[EvidenceUnit] = []
         if user_id is not None and (also := self.also(user_id, item_id)) is not None:
             units.append(also)
@@ -136,6 +137,8 @@ class SignalMaker:
         )
 
     def rating(self, user_id: str | None, item_id: str) -> EvidenceUnit | None:
+        """The item's average stars and how many reviews are positive (4–5) and negative (1–2); None below
+        MIN_RATINGS."""
         ratings = self.store.item_ratings(item_id, exclude_user=user_id)
         if len(ratings) < MIN_RATINGS:
             return None

@@ -27,7 +27,7 @@ QUANTIFIERS: tuple[tuple[re.Pattern[str], Callable[[float], bool]], ...] = (
         lambda f: f == 1.0,
     ),
     (re.compile(r"\b(?:less|fewer) than half\b|\b(?:a )?minority\b|(?<!a )\bfew\b", re.I), lambda f: f < 0.5),
-    (re.compile(r"\bmore than half\b|\b(?:the )?majority\b|\bmost\b|\bmostly\b", re.I), lambda f: f > 0.5),
+    (re.compile(r"\bmore than half\b|\b(?:the )?majority\b|(?<!at )\bmost\b|\bmostly\b", re.I), lambda f: f > 0.5),
     (re.compile(r"(?<!than )\bhalf\b", re.I), lambda f: abs(f - 0.5) <= 0.1),
 )
 
