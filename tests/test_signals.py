@@ -44,7 +44,7 @@ def test_the_co_interaction_count_is_what_the_interactions_say_and_leaves_the_sh
     other = also.id.rsplit(":", 1)[1]
     total, both = _recount_also(demo_index, USER, ITEM, other)
     assert shares(also.text)[0].part == both and shares(also.text)[0].whole == total
-    assert (demo_index.store.interaction_rating(USER, other) or 5) >= 4  # a liked item, never a disliked one
+    assert (demo_index.store.user_ratings(USER)[other] or 5) >= 4  # a liked item, never a disliked one
     assert also.basis == (f"user:{USER}:hist:{other}",)
 
 
@@ -54,7 +54,7 @@ def test_the_rating_summary_counts_every_review_but_the_shoppers_own(
     rating = maker.rating(USER, ITEM)
     assert rating is not None
     ratings = [r for r in demo_index.store.item_ratings(ITEM) if r is not None]
-    own = demo_index.store.interaction_rating(USER, ITEM)
+    own = demo_index.store.user_ratings(USER).get(ITEM)
     assert own is not None  # leave-one-out: the shopper's own rating of the item exists and must not be counted
     expected = len(ratings) - 1
     assert rating.text.startswith(f"Its {expected} reviews give it")

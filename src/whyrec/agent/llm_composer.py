@@ -162,10 +162,8 @@ class LLMComposer:
         messages = prompt.repair_messages(draft.messages[:-1], draft.messages[-1]["content"], lines)
         return self._generate(messages, draft.handles, Usage(prompt_version=prompt.version), max_claims=len(rejected))
 
-    def _generate(
-        self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int | None = None
-    ) -> Draft:
-        schema = claims_schema(list(handles), max_claims or self.max_claims or self.prompt.max_claims)
+    def _generate(self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int) -> Draft:
+        schema = claims_schema(list(handles), max_claims)
         max_tokens, problem = self.max_tokens, ""
         for _attempt in range(2):
             asked = messages if not problem else [*messages, _retry_note(problem)]

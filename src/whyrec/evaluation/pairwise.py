@@ -20,6 +20,7 @@ from typing import Any
 
 from whyrec.errors import CatalogueError
 from whyrec.files import write_atomic
+from whyrec.knowledge.reader import LoadReport, read_jsonl
 from whyrec.schema import Evidence
 
 READER_FILE = "pairwise.jsonl"
@@ -174,20 +175,6 @@ def _read_key(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """The JSON objects of a file with their line numbers; blank lines are skipped."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", path) from None
-    rows = []
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise CatalogueError("not a JSON line", path, line_no) from None
-        if not isinstance(row, dict):
-            raise CatalogueError("not a JSON object", path, line_no)
-        rows.append((line_no, row))
-    return rows
+    """The JSON objects of a file with their line numbers (blank lines skipped); the first bad line is an error
+    naming it (the catalogue reader, strict)."""
+    return list(read_jsonl(path, LoadReport(strict=True)))

@@ -109,9 +109,9 @@ class SignalMaker:
 
     def also(self, user_id: str, item_id: str) -> EvidenceUnit | None:
         """The history item most often found beside this one in other shoppers' histories."""
-        history = [i for i in self.store.user_items(user_id) if i != item_id]
+        ratings = self.store.user_ratings(user_id)
+        history = [i for i in ratings if i != item_id]
         counts = self.store.co_interactions(item_id, history, exclude_user=user_id)
-        ratings = {i: self.store.interaction_rating(user_id, i) for i in counts}
         best = max(
             # an item the shopper disliked is no reason to like what others bought beside it
             (i for i, (_, both, _) in counts.items() if both >= MIN_SHARED and (ratings[i] or LIKED) >= LIKED),

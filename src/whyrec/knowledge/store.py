@@ -311,12 +311,10 @@ class Store:
         return {row[0]: (int(row[1]), int(row[2] or 0), bool(row[3])) for row in rows}
 
     @_damaged
-    def interaction_rating(self, user_id: str, item_id: str) -> float | None:
-        """The user's rating of an item in their history (None: not rated, or not in their history)."""
-        row = self._db.execute(
-            "SELECT rating FROM interactions WHERE user_id = ? AND item_id = ?", (user_id, item_id)
-        ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
+    def user_ratings(self, user_id: str) -> dict[str, float | None]:
+        """Every item in the user's history with the user's rating of it (None: not rated), in one query."""
+        rows = self._db.execute("SELECT item_id, rating FROM interactions WHERE user_id = ?", (user_id,))
+        return {row[0]: None if row[1] is None else float(row[1]) for row in rows}
 
     @_damaged
     def item_units(self, item_id: str) -> list[tuple[int, str | None]]:

@@ -9,9 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from whyrec.errors import UnknownIdError
-from whyrec.knowledge.aspects import tokenize
 from whyrec.knowledge.context import wanted_ids, with_context
-from whyrec.knowledge.text import STOPWORDS
+from whyrec.knowledge.text import word_list
 from whyrec.retrieval.embedder import Embedder, Vectors
 from whyrec.retrieval.index import KnowledgeIndex
 from whyrec.schema import Evidence, EvidenceUnit
@@ -155,7 +154,7 @@ class PairRetriever:
 
 def _worth_citing(unit: EvidenceUnit) -> bool:
     """A review sentence names enough to back a claim; the seller's units always do."""
-    return unit.kind != "review" or len([w for w in tokenize(unit.text) if w not in STOPWORDS]) >= MIN_CONTENT_WORDS
+    return unit.kind != "review" or len(word_list(unit.text)) >= MIN_CONTENT_WORDS
 
 
 def _diverse(
