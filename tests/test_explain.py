@@ -11,7 +11,7 @@ from conftest import DEMO_PAIRS, write_jsonl
 from whyrec.agent import Explainer, ExtractiveComposer
 from whyrec.checker import RuleChecker
 from whyrec.retrieval import HashingEmbedder, KnowledgeIndex, PairRetriever, build_index, open_index
-from whyrec.schema import Explanation
+from whyrec.schema import ClaimVerdict, Explanation
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,41 @@ def test_a_true_claim_that_cites_the_wrong_unit_is_cited_again_and_a_contradicte
     wrong = next(v for v in explanation.verdicts if "$1.00" in v.claim.text)
     assert wrong.label == "contradicted" and wrong.claim.cites == [evidence[price - 1].id]
     assert [c.cites for c in explanation.claims] == [[review.id]]
+
+
+class _AcceptsAll(RuleChecker):
+    """A checker that finds every claim supported: what the explainer does with true claims is under test."""
+
+    def check(self, claims: Any, evidence: Any, uncited: str = "reject") -> list[ClaimVerdict]:
+        return [ClaimVerdict(claim=c, label="supported", rule="test", detail="accepted") for c in claims]
+
+
+@pytest.mark.parametrize(
+    ("texts", "shown"),
+    [
+        # two claims with something to say: the praise alone is left out
+        (["You rated the SUBWAY card 5/5.", "Reviewers like its dessert menu.", "A reviewer says it is a great gift."],
+         ["You rated the SUBWAY card 5/5.", "Reviewers like its dessert menu."]),
+        # one: the praise stays, so the reason still has two claims
+        (["Reviewers like its dessert menu.", "A reviewer says it is a great gift."],
+         ["Reviewers like its dessert menu.", "A reviewer says it is a great gift."]),
+    ],
+)  # fmt: skip
+def test_praise_alone_is_left_out_of_a_reason_that_has_two_other_claims(
+    demo_index: KnowledgeIndex, retriever: PairRetriever, texts: list[str], shown: list[str]
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    user, item = DEMO_PAIRS[1]  # the Olive Garden card
+    reply = json.dumps({"claims": [{"cites": ["e1"], "text": t} for t in texts]})
+    composer = LLMComposer(FakeLLM([reply]), [load_prompt()])
+    explanation = Explainer(demo_index, retriever, composer, _AcceptsAll()).explain(user, item)
+    assert [c.text for c in explanation.claims] == shown
+    assert explanation.status == "ok"
+    left_out = [v for v in explanation.verdicts if v.claim.text not in shown]
+    assert all(v.accepted and v.detail.startswith("left out of the reason") for v in left_out)
+    assert len(left_out) == len(texts) - len(shown)

@@ -15,11 +15,13 @@ from whyrec.agent.llm_composer import LLMComposer
 from whyrec.checker.config import load_thresholds
 from whyrec.checker.rules.base import Context
 from whyrec.knowledge import Store, load_catalogue, split_catalogue
-from whyrec.knowledge.naming import DerivedName, name_from_reviews
+from whyrec.knowledge.naming import DerivedName, ItemName, name_from_reviews, name_items
+from whyrec.knowledge.split import product_units
 from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import load_prompt
 from whyrec.retrieval import HashingEmbedder, KnowledgeIndex, PairRetriever, build_index, open_index
 from whyrec.retrieval.index import STORE_FILE
+from whyrec.schema import Product
 
 NAMED, UNNAMED = "B00X6LREJU", "B00X6LREH2"
 SHOPPER = "A357WDSS5HWP2D"  # reviewed both
@@ -168,3 +170,40 @@ def test_a_store_written_before_names_from_reviews_still_reads(index: KnowledgeI
         assert product is not None and (product.title, product.title_from) == ("Magazine", "seller")
     finally:
         store.close()
+
+
+def test_the_proper_name_reviewers_write_names_the_item_with_its_kind() -> None:
+    names = name_items(
+        {
+            "W": ["I have read Wired for years.", "This magazine is fun.", "Wired is good.",
+                  "I think Wired and the magazine."],
+            "X": ["This magazine is fun.", "The magazine is thin."],
+            "N": ["We love National Geographic and the maps.", "National Geographic has the maps.",
+                  "The maps in Geographic are stunning."],
+            "P": ["The recipes are easy to follow.", "So many recipes here, as in Bon Appetit and Cook's Illustrated.",
+                  "I buy Bon Appetit for the recipes."],
+        }
+    )  # fmt: skip
+    # sentence-initial "Wired" is not counted: it could be any sentence's first word
+    assert names["W"].proper == DerivedName("Wired", 2, 4) and names["W"].display == "Wired magazine"
+    assert names["X"].proper is None and names["X"].display == "Magazine"
+    # a longer name that holds the most used one stands in for it ("National" was cut by the sentence's start)
+    assert names["N"].display == "National Geographic"
+    # the kind is shown only when it is the kind most named items share
+    assert names["P"].kind is not None and names["P"].kind.name == "recipes"
+    assert names["P"].display == "Bon Appetit"
+
+
+def test_a_proper_name_many_items_reviews_use_is_nobodys_and_headlines_and_months_are_not_names() -> None:
+    texts = {f"I{n}": [f"Bought it on Amazon in March, item {n}.", f"It came via Amazon, {n}."] for n in range(5)}
+    texts["H"] = ["Great Read For The Whole Family", "Great Read For The Whole Family, says the Times headline too."]
+    names = name_items(texts)
+    assert all(name.proper is None for name in names.values())
+
+
+def test_the_name_unit_counts_each_name_the_reviewers_use() -> None:
+    name = ItemName(proper=DerivedName("Wired", 2, 4), kind=DerivedName("magazine", 3, 4))
+    product = Product(item_id="W", title=name.display, title_from="reviews")
+    (unit,) = [u for u in product_units(product, "r.jsonl:1", name) if u.field == "title"]
+    assert unit.text == 'Reviewers call this item "Wired" (2 of its 4 reviews) and "magazine" (3 of its 4 reviews).'
+    assert product.title == "Wired magazine"

@@ -1,22 +1,25 @@
 """The explain loop: retrieve → prompt → generate → check → re-ask once with the rejections → keep what is supported.
 
 Claims the checker rejects are shown to the composer once with the reasons; what is still unsupported is dropped.
-No surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output
-twice) hands the pair to the fallback composer, and the Explanation records why.
+A supported claim that says nothing about the item beyond praise (`whyrec.agent.thin`) is left out when MIN_CLAIMS
+others remain. No surviving claim means abstaining, which says what evidence was found. A model error (missing model,
+bad output twice) hands the pair to the fallback composer, and the Explanation records why.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.agent.preferences import allows, profile_with
+from whyrec.agent.thin import is_thin
 from whyrec.checker import RuleChecker
+from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import tokenize
 from whyrec.knowledge.text import STOPWORDS
@@ -169,8 +172,9 @@ class Explainer:
             repaired = _keep_supported(kept, again, second)
             verdicts += second
 
+        kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary.kinds)
         reason, claims = place_claims(kept)
-        verdicts = _point_at_final(verdicts, claims)
+        verdicts = _point_at_final(verdicts, claims, thin)
         status = "abstained" if not kept else "ok" if repaired >= len(rejected) else "partial"
         if not kept:
             reason = abstention(evidence)
@@ -308,6 +312,8 @@ class Explainer:
         return explain_runnable(self)
 
 
+MIN_CLAIMS = 2  # thin claims are left out only when at least this many others remain
+THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
 RECITE_CANDIDATES = 3  # units tried for a claim that cites the wrong one: those sharing the most words with it
 
 
@@ -330,12 +336,25 @@ def _keep_supported(kept: list[DraftClaim], claims: Sequence[DraftClaim], verdic
     return len(kept) - before
 
 
-def _point_at_final(verdicts: list[ClaimVerdict], claims: Sequence[Claim]) -> list[ClaimVerdict]:
-    """Accepted verdicts point at their claim as it stands in the final reason; rejected ones keep their draft span."""
+def _without_thin(kept: list[DraftClaim], title: str, kinds: Collection[str]) -> tuple[list[DraftClaim], set[str]]:
+    """The kept claims without the thin ones when MIN_CLAIMS others remain, and the texts (lower case) left out."""
+    opinion = sentiment_words()
+    thin = {c.text.lower() for c in kept if is_thin(c.text, title, opinion, kinds)}
+    if len(kept) - len(thin) < MIN_CLAIMS:
+        return kept, set()
+    return [c for c in kept if c.text.lower() not in thin], thin
+
+
+def _point_at_final(verdicts: list[ClaimVerdict], claims: Sequence[Claim], thin: set[str]) -> list[ClaimVerdict]:
+    """Accepted verdicts point at their claim as it stands in the final reason; rejected ones keep their draft span,
+    and so do the thin ones left out, whose detail says so."""
     final = {claim.text.lower(): claim for claim in claims}
-    return [
-        v.model_copy(update={"claim": final[v.claim.text.lower()]})
-        if v.accepted and v.claim.text.lower() in final
-        else v
-        for v in verdicts
-    ]
+    out = []
+    for v in verdicts:
+        said = v.claim.text.lower()
+        if v.accepted and said in final:
+            v = v.model_copy(update={"claim": final[said]})
+        elif v.accepted and said in thin:
+            v = v.model_copy(update={"detail": f"{THIN_DETAIL}; {v.detail}"})
+        out.append(v)
+    return out

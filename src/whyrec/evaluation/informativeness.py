@@ -8,8 +8,9 @@ item's title and the shopper's id:
 - `personal_link`: an accepted claim cites a unit tied to this shopper (their history, or a signal whyrec counted
   for them) and speaks to them ("you", "your");
 - `aspects`: the catalogue's aspect words (see `whyrec.knowledge.aspects`) the claims name;
-- `generic_claims`: claims with nothing item-specific left once the title, stopwords, opinion words and FRAME_WORDS
-  are taken out;
+- `generic_claims`: claims with nothing item-specific left once the title, the catalogue's kind words, stopwords,
+  opinion words and frame words are taken out (`whyrec.agent.thin`: the explainer leaves such claims out when it can,
+  so for whyrec this figure is not independent);
 - `copied_anecdotes`: claims that copy a reviewer's first-person story, which reads as whyrec's own experience;
 - `copied_history`: claims that echo a history line ('Bought "…", rated 5/5') instead of saying what it means;
 - `raw_ids`: claims that show a catalogue id ("B00ABC1234", "Item B00…") a shopper cannot read.
@@ -23,21 +24,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from whyrec.agent.thin import is_thin
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.checker.patterns import ABOUT_USER
 from whyrec.errors import WhyrecError
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
-from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Claim, ClaimVerdict, Evidence
 
-# Words that frame a claim about the item without saying anything about it: what kind of thing it is, who could get
-# it, that it is a good choice. Opinion words ("great", "perfect", "love") are VADER's and need not be listed, but
-# "great" is kept here so the list reads as the frame it is.
-FRAME_WORDS = frozenset(
-    """item items product products gift gifts card cards present presents idea ideas choice option great
-    anyone anybody everyone everybody someone somebody whoever person people recipient recipients occasion occasions
-    one buy purchase make makes made thing things really overall definitely sure""".split()
-)
 FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it
 COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to count as copying it
 HISTORY_LINE = re.compile(r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)")  # how `history_unit` words one
@@ -74,7 +67,6 @@ def measure_informativeness(
     citations (an explanation's verdicts also hold the draft's dropped claims); with `verdicts` None, every claim is."""
     units = {unit.id: unit for unit in evidence}
     accepted = [claim for claim in claims if verdicts is None or _accepted(claim, verdicts)]
-    frame = FRAME_WORDS | STOPWORDS | set(tokenize(title))
     opinion = sentiment_words()
     item_ids = {unit.item_id for unit in evidence if len(unit.item_id) >= MIN_ID_LENGTH}
     return Informativeness(
@@ -83,7 +75,7 @@ def measure_informativeness(
         abstained=not claims,
         personal_link=any(_links_shopper(claim, units, user_id) for claim in accepted),
         aspects=frozenset(word for claim in claims for word in vocabulary.in_text(claim.text)),
-        generic_claims=sum(_is_generic(claim.text, frame, opinion) for claim in claims),
+        generic_claims=sum(is_thin(claim.text, title, opinion, vocabulary.kinds) for claim in claims),
         copied_anecdotes=sum(_copies_anecdote(claim, units) for claim in claims),
         copied_history=sum(_copies_history(claim, units) for claim in claims),
         raw_ids=sum(_shows_id(claim.text, item_ids) for claim in claims),
@@ -150,12 +142,6 @@ def _cited(claim: Claim, units: Mapping[str, Evidence]) -> list[Evidence]:
 
 def _links_shopper(claim: Claim, units: Mapping[str, Evidence], user_id: str | None) -> bool:
     return bool(ABOUT_USER.search(claim.text)) and any(_tied_to(unit, user_id) for unit in _cited(claim, units))
-
-
-def _is_generic(text: str, frame: frozenset[str] | set[str], opinion: Mapping[str, float]) -> bool:
-    # single letters are the leftovers of contractions and possessives ("it's", "Garden's")
-    left = [w for w in tokenize(text) if w not in frame and w not in opinion and not (len(w) == 1 and w.isalpha())]
-    return not left
 
 
 def _runs(tokens: Sequence[str]) -> set[tuple[str, ...]]:

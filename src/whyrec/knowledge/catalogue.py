@@ -10,7 +10,7 @@ from typing import Any
 
 from whyrec.errors import CatalogueError
 from whyrec.knowledge.formats import BY_FILE_NAME, Format, RowError, convert_row, format_from_keys
-from whyrec.knowledge.naming import DerivedName, name_from_reviews
+from whyrec.knowledge.naming import ItemName, name_items
 from whyrec.knowledge.reader import LoadReport, read_csv, read_jsonl, sniff_keys
 from whyrec.schema import Interaction, Product, Review
 
@@ -36,7 +36,7 @@ class Catalogue:
     refs: dict[str, str] = field(default_factory=dict)
     inputs: list[InputFile] = field(default_factory=list)
     report: LoadReport = field(default_factory=LoadReport)
-    names: dict[str, DerivedName] = field(default_factory=dict)
+    names: dict[str, ItemName] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -155,15 +155,18 @@ def _name_untitled(catalogue: Catalogue) -> None:
     texts: dict[str, list[str]] = {}
     for review in catalogue.reviews.values():
         texts.setdefault(review.item_id, []).append(f"{review.title}. {review.text}" if review.title else review.text)
-    for item_id, product in catalogue.products.items():
-        if product.title_from != "id":
-            continue
-        name = name_from_reviews(texts.get(item_id, []))
+    untitled = [item_id for item_id, product in catalogue.products.items() if product.title_from == "id"]
+    if not untitled:
+        return
+    # proper names are told apart over every item's reviews: one that many items' reviews use is no item's own
+    names = name_items(texts, untitled)
+    for item_id in untitled:
+        name = names.get(item_id)
         if name is None:
             catalogue.report.note("items with no name (known by their id alone)")
             continue
-        title = name.name[0].upper() + name.name[1:]
-        catalogue.products[item_id] = product.model_copy(update={"title": title, "title_from": "reviews"})
+        product = catalogue.products[item_id]
+        catalogue.products[item_id] = product.model_copy(update={"title": name.display, "title_from": "reviews"})
         catalogue.names[item_id] = name
         catalogue.report.note("items named from their reviews")
 

@@ -22,31 +22,49 @@ in a prompt ends up in the reason ("Item B00005N7P0 is a great read"). Reviewers
 5. **Threshold**: at least MIN_REVIEWS reviews must use it (every review, for an item with fewer), so one
    reviewer's word is not taken for the item's name.
 
-What it gets wrong: a noun the reviews discuss more than they name the item ("the world" of a news weekly), and a
-name whose modifier VADER counts as a feeling ("gift card": VADER scores "gift"), which leaves the head ("card").
-English only: the triggers, the word lists and the word classes are English.
+A kind noun says what the item is, not which one: every magazine of a magazine catalogue is "magazine". Reviewers
+also write the item's own name, capitalised in the middle of a sentence ("I have read *National Geographic* for
+years"). `name_items` looks for that over a whole catalogue:
+
+6. **Proper names** are runs of capitalised words inside a sentence (not its first word, not "I", no month or day;
+   "of", "the" and "&" may join them: "Taste of Home"; "and" may not, as it joins two names as often as one), from
+   sentences that are not in title case ("Great Read For Kids" is a headline, not a name), with no word that is a
+   stopword, an opinion word or a number alone.
+7. **Its own**: a proper name the reviews of more than `max(MAX_SHARED_ITEMS, SHARED_SHARE of the items)` items use
+   is the catalogue's ("Amazon", "Kindle", "Christmas"), not one item's.
+8. **Choice**: the one most reviews use (the same threshold as the kind noun); a longer name that holds it and that
+   at least LONGER_SHARE as many reviews use stands in for it ("National Geographic" 10 over "Geographic" 13, which
+   sentence-initial "National" cut short); ties go to the longer name, then alphabetically.
+9. **Display**: the proper name, followed by the kind noun when the name does not hold it and the kind is the one
+   most of the named items share ("Wired magazine", "PC Magazine"; "Bon Appetit", whose reviewers talk about "the
+   recipes" more than they call it a magazine).
+
+What it gets wrong: a noun the reviews discuss more than they name the item ("the world" of a news weekly), a
+name whose modifier VADER counts as a feeling ("gift card": VADER scores "gift"), which leaves the head ("card"), and a
+rival two reviewers compare the item with ("better than Time"). English only: the triggers, the word lists and the
+word classes are English.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from lemminflect import getAllLemmas
 
-from whyrec.knowledge.aspects import NOT_ASPECTS, PEOPLE
+from whyrec.knowledge.aspects import NAMES_NOTHING, NOT_ASPECTS, PEOPLE
 from whyrec.knowledge.text import STOPWORDS
 
 MIN_REVIEWS = 2
 MAX_WORDS = 2
-# Words that follow "this" or "the" without naming what the item is: the item in general, a review, a time.
-NAMES_NOTHING = frozenset(
-    """item items product products purchase purchases order orders review reviews stuff time times day days week
-    weeks month months year years today""".split()
-)
+MAX_SHARED_ITEMS = 3
+SHARED_SHARE = 0.02
+LONGER_SHARE = 0.4
+TITLE_CASE_SHARE = 0.6
 _DEMONSTRATIVES = frozenset("this these that".split())
 _TRIGGERS = _DEMONSTRATIVES | {"the"} | frozenset("my your his her their our its".split())
 # Words before "'s" that make a contraction ("it's great", "that's all"), not a possessive.
@@ -59,6 +77,14 @@ _NUMBER_WORDS = frozenset(
 # ("non-fiction", "reader's").
 _CLAUSE = re.compile(r"[^.,;:!?()\[\]{}\"“”…/]+")
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_SENTENCE = re.compile(r"[^.!?\n]+")
+_CASED_WORD = re.compile(r"[A-Za-z0-9][\w'’&-]*|&")
+_JOINERS = frozenset("of the &".split())
+# Capitalised words that name no item: the reviewer, the calendar.
+_NOT_NAMES = frozenset(
+    """i i'm i've i'd i'll january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,35 @@ class DerivedName:
     name: str
     reviews: int
     of: int
+
+
+@dataclass(frozen=True)
+class ItemName:
+    """What an item's reviewers call it: its proper name ("Wired"), what kind of thing it is ("magazine"), or both.
+    `shows_kind`: the display adds the kind to the proper name."""
+
+    proper: DerivedName | None
+    kind: DerivedName | None
+    shows_kind: bool = True
+
+    @property
+    def parts(self) -> tuple[DerivedName, ...]:
+        return tuple(p for p in (self.proper, self.kind) if p is not None)
+
+    @property
+    def display(self) -> str:
+        """ "Wired magazine", "PC Magazine", "Magazine": the name to show, upper-cased at its start."""
+        if self.proper is None:
+            shown = self.kind.name if self.kind is not None else ""
+        elif (
+            self.kind is None
+            or not self.shows_kind
+            or set(self.kind.name.split()) <= set(self.proper.name.lower().split())
+        ):
+            shown = self.proper.name
+        else:
+            shown = f"{self.proper.name} {self.kind.name}"
+        return shown[:1].upper() + shown[1:]
 
 
 @lru_cache(maxsize=1)
@@ -135,3 +190,60 @@ def name_from_reviews(texts: Sequence[str]) -> DerivedName | None:
     if best is None or contenders[best] < min(MIN_REVIEWS, len(texts)):
         return None
     return DerivedName(name=best, reviews=contenders[best], of=len(texts))
+
+
+def _proper_candidates(text: str) -> set[str]:
+    """The capitalised runs inside the sentences of one review (see the module's docstring, step 6)."""
+    found: set[str] = set()
+    for sentence in _SENTENCE.findall(text.replace("’", "'")):
+        words = _CASED_WORD.findall(sentence)
+        if len(words) < 2 or sum(w[0].isupper() for w in words) >= TITLE_CASE_SHARE * len(words):
+            continue
+        run: list[str] = []
+        for word in [*words[1:], ""]:
+            capital = word[:1].isupper() and word.lower() not in _NOT_NAMES
+            if capital or (run and word.lower() in _JOINERS):
+                run.append(word)
+                continue
+            while run and run[-1].lower() in _JOINERS:
+                run.pop()
+            if run and not any(w.lower() in _rejected() or w.isdigit() for w in run if w.lower() not in _JOINERS):
+                found.add(" ".join(run))
+            run = []
+    return found
+
+
+def _proper_name(uses: Counter[str], least: int, of: int) -> DerivedName | None:
+    top = min(uses, key=lambda c: (-uses[c], -len(c.split()), c), default=None)
+    if top is None or uses[top] < least:
+        return None
+    longer = [c for c in uses if c != top and f" {top} " in f" {c} " and uses[c] >= LONGER_SHARE * uses[top]]
+    best = min(longer, key=lambda c: (-uses[c], -len(c.split()), c), default=top)
+    return DerivedName(name=best, reviews=uses[best], of=of)
+
+
+def name_items(texts: Mapping[str, Sequence[str]], which: Collection[str] | None = None) -> dict[str, ItemName]:
+    """The name of each item of `which` (default: all) from its reviews (`texts`: every item of the catalogue to its
+    review texts, since a proper name is told apart over all of them), for each whose reviews agree on a proper name
+    or a kind noun (see the module's docstring)."""
+    proper: dict[str, Counter[str]] = {}
+    spread: Counter[str] = Counter()
+    for item_id, reviews in texts.items():
+        uses: Counter[str] = Counter()
+        for text in dict.fromkeys(" ".join(t.split()) for t in reviews):
+            uses.update(_proper_candidates(text))
+        proper[item_id] = uses
+        spread.update(uses.keys())
+    shared = max(MAX_SHARED_ITEMS, math.ceil(SHARED_SHARE * len(texts)))
+    names = {}
+    for item_id in texts if which is None else which:
+        reviews = texts.get(item_id, [])
+        own = Counter({c: n for c, n in proper.get(item_id, Counter()).items() if spread[c] <= shared})
+        name = ItemName(
+            proper=_proper_name(own, min(MIN_REVIEWS, len(reviews)), len(reviews)), kind=name_from_reviews(reviews)
+        )
+        if name.parts:
+            names[item_id] = name
+    kinds = Counter(n.kind.name for n in names.values() if n.kind is not None)
+    common = min(kinds, key=lambda k: (-kinds[k], k), default=None)
+    return {i: replace(n, shows_kind=n.kind is not None and n.kind.name == common) for i, n in names.items()}

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from whyrec.knowledge.catalogue import Catalogue
-from whyrec.knowledge.naming import DerivedName
+from whyrec.knowledge.naming import ItemName
 from whyrec.knowledge.text import format_price, slug
 from whyrec.schema import EvidenceUnit, Interaction, Product, Review
 
@@ -50,7 +50,7 @@ def split_sentences(text: str, min_chars: int = MIN_SENTENCE_CHARS) -> list[str]
     return merged
 
 
-def _title_unit(product: Product, ref: str, derived: DerivedName | None) -> EvidenceUnit | None:
+def _title_unit(product: Product, ref: str, derived: ItemName | None) -> EvidenceUnit | None:
     """What names the item: the seller's title; for an item named from its reviews, whyrec's count of the reviews
     that call it so (the name is theirs, not the seller's); None for an item with no name (its id is no evidence)."""
     if product.title_from == "id":
@@ -64,19 +64,22 @@ def _title_unit(product: Product, ref: str, derived: DerivedName | None) -> Evid
             text=product.title,
             source_ref=ref,
         )
-    said = product.title.lower() if derived is None else derived.name
-    counted = "" if derived is None else f" ({derived.reviews} of its {derived.of} reviews)"
+    said = (
+        f'"{product.title.lower()}"'
+        if derived is None
+        else " and ".join(f'"{p.name}" ({p.reviews} of its {p.of} reviews)' for p in derived.parts)
+    )
     return EvidenceUnit(
         id=f"{product.item_id}:sig:name",
         item_id=product.item_id,
         kind="signal",
         field="title",
-        text=f'Reviewers call this item "{said}"{counted}.',
+        text=f"Reviewers call this item {said}.",
         source_ref="counted from the item's reviews",
     )
 
 
-def product_units(product: Product, ref: str, derived: DerivedName | None = None) -> Iterator[EvidenceUnit]:
+def product_units(product: Product, ref: str, derived: ItemName | None = None) -> Iterator[EvidenceUnit]:
     """The seller's side: title (or the name reviewers use, see `_title_unit`), brand, category, each spec field,
     each feature bullet, description sentences."""
     item = product.item_id

@@ -247,6 +247,12 @@ class Store:
         return [row[0] for row in self._db.execute("SELECT text FROM units WHERE kind = ?", (kind,))]
 
     @_damaged
+    def unit_texts_by_item(self, kind: str) -> tuple[list[str], list[str]]:
+        """The text of every unit of one kind, and beside it (same order) its item's id."""
+        rows = self._db.execute("SELECT text, item_id FROM units WHERE kind = ?", (kind,)).fetchall()
+        return [row[0] for row in rows], [row[1] for row in rows]
+
+    @_damaged
     def user_rowids(self, user_id: str, kind: str, exclude_item: str | None = None) -> list[int]:
         """A user's own units of one kind (`history` or `review`), leaving out one item."""
         rows = self._db.execute(

@@ -43,7 +43,8 @@ class AspectProfiler:
 
     def __init__(self, store: Store, opinion_words: dict[str, float], polarity: Callable[[str], float]):
         self.store = store
-        self.vocabulary = AspectVocabulary(store.unit_texts("review"), opinion_words)
+        texts, items = store.unit_texts_by_item("review")
+        self.vocabulary = AspectVocabulary(texts, opinion_words, items)
         self.polarity = polarity
 
     @classmethod
