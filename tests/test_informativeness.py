@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from whyrec.agent.thin import is_thin
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import CatalogueError
 from whyrec.evaluation.informativeness import (
@@ -272,3 +273,10 @@ def test_a_bad_judgement_line_is_an_error_naming_it(tmp_path: Path, line: str, f
         score_pairwise(judgements_path, key_path)
     assert (error.value.line, error.value.field) == (2, field)
     assert "judged.jsonl:2:" in str(error.value)
+
+
+def test_a_title_word_that_is_an_aspect_still_says_something() -> None:
+    title = "Gift Card in a Mini Shipping Box"
+    assert not is_thin("A reviewer says the box is pretty cool.", title, {"pretty": 1, "cool": 1}, (), {"box"})
+    assert is_thin("A reviewer says the box is pretty cool.", title, {"pretty": 1, "cool": 1})
+    assert is_thin("A reviewer says this gift card is a great gift idea.", title, {"great": 1}, {"card"}, {"box"})

@@ -94,6 +94,7 @@ def make_llm(settings: Settings) -> LlamaCppLLM:
         n_gpu_layers=settings.gpu_layers,
         temperature=settings.temperature,
         seed=settings.seed,
+        prefix_dir=settings.home / "prefix",
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from whyrec.agent.thin import is_thin
 from whyrec.checker import RuleChecker
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import ModelError, UnknownIdError
-from whyrec.knowledge.aspects import tokenize
+from whyrec.knowledge.aspects import AspectVocabulary, tokenize
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
@@ -172,7 +172,7 @@ class Explainer:
             repaired = _keep_supported(kept, again, second)
             verdicts += second
 
-        kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary.kinds)
+        kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary)
         reason, claims = place_claims(kept)
         verdicts = _point_at_final(verdicts, claims, thin)
         status = "abstained" if not kept else "ok" if repaired >= len(rejected) else "partial"
@@ -336,10 +336,12 @@ def _keep_supported(kept: list[DraftClaim], claims: Sequence[DraftClaim], verdic
     return len(kept) - before
 
 
-def _without_thin(kept: list[DraftClaim], title: str, kinds: Collection[str]) -> tuple[list[DraftClaim], set[str]]:
+def _without_thin(
+    kept: list[DraftClaim], title: str, vocabulary: AspectVocabulary
+) -> tuple[list[DraftClaim], set[str]]:
     """The kept claims without the thin ones when MIN_CLAIMS others remain, and the texts (lower case) left out."""
-    opinion = sentiment_words()
-    thin = {c.text.lower() for c in kept if is_thin(c.text, title, opinion, kinds)}
+    opinion, aspects = sentiment_words(), vocabulary.frequency.keys()
+    thin = {c.text.lower() for c in kept if is_thin(c.text, title, opinion, vocabulary.kinds, aspects)}
     if len(kept) - len(thin) < MIN_CLAIMS:
         return kept, set()
     return [c for c in kept if c.text.lower() not in thin], thin

@@ -167,7 +167,7 @@ class LLMComposer:
         max_tokens, problem = self.max_tokens, ""
         for _attempt in range(2):
             asked = messages if not problem else [*messages, _retry_note(problem)]
-            generation = self.llm.chat(asked, schema, max_tokens)
+            generation = self.llm.chat(asked, schema, max_tokens, static=ExplainPrompt.STATIC_MESSAGES)
             try:
                 claims = parse_answer(generation.text, handles)
             except ValueError as exc:

@@ -1,10 +1,11 @@
 """Thin claims: a claim that, true or not, says nothing about this item beyond praise and what kind of thing it is.
 
 "A reviewer says this gift card is a great gift idea" is backed by its review and tells a shopper nothing: once the
-item's title, the catalogue's kind words ("card" of gift cards, `AspectVocabulary.kinds`), stopwords, opinion words
-(VADER's lexicon) and FRAME_WORDS are taken out, no word is left. The explainer leaves such claims out of a reason that
-has enough other claims, and `whyrec eval explain` counts them as generic (the same test, so that figure is not an
-independent one; the blind reader's scores are). Texts are tokenised as the aspect vocabulary tokenises them.
+item's title (but for its aspect words), the catalogue's kind words ("card" of gift cards, `AspectVocabulary.kinds`),
+stopwords, opinion words (VADER's lexicon) and FRAME_WORDS are taken out, no word is left. The explainer leaves such
+claims out of a reason that has enough other claims, and `whyrec eval explain` counts them as generic (the same test,
+so that figure is not an independent one; the blind reader's scores are). Texts are tokenised as the aspect
+vocabulary tokenises them.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ FRAME_WORDS = frozenset(
 )
 
 
-def is_thin(text: str, title: str, opinion: Collection[str], kinds: Collection[str] = ()) -> bool:
-    """Nothing is left of `text` once the title's words, `kinds`, stopwords, `opinion` words and FRAME_WORDS are out."""
-    frame = set(tokenize(title)) | set(kinds)
+def is_thin(
+    text: str, title: str, opinion: Collection[str], kinds: Collection[str] = (), aspects: Collection[str] = ()
+) -> bool:
+    """Nothing is left of `text` once the title's words, `kinds`, stopwords, `opinion` words and FRAME_WORDS are
+    out. A title word that is one of the catalogue's `aspects` stays: "the box is pretty" says something about the
+    box of "Gift Card in a Mini Shipping Box", which the title only names."""
+    frame = (set(tokenize(title)) - set(aspects)) | set(kinds)
     # single letters are the leftovers of contractions and possessives ("it's", "Garden's")
     left = [
         w

@@ -283,10 +283,11 @@ def report_markdown(
         "",
         "- **Informativeness** (`whyrec.evaluation.informativeness`): a *personal link* is a supported claim that "
         "addresses the shopper and cites their history or a whyrec signal tied to them, among pairs whose evidence "
-        "holds such a unit; a *generic* claim has nothing left once the item's title, the catalogue's kind words, "
-        "stopwords, opinion words and frame words are taken out (whyrec leaves such claims out of a reason that has "
-        "two others, so its figure is not independent); a *copied anecdote* shares a run of 6 tokens with a first-person review sentence "
-        "it cites, or speaks in the first person; a *copied history line* repeats one. These are computed, not judged: "
+        "holds such a unit; a *generic* claim has nothing left once the item's title (but for its aspect words), the "
+        "catalogue's kind words, stopwords, opinion words and frame words are taken out (whyrec leaves such claims out "
+        "of a reason that has two others, so its figure is not independent); a *copied anecdote* shares a run of 6 "
+        "tokens with a first-person review sentence it cites, or speaks in the first person; a *copied history line* "
+        "repeats one. These are computed, not judged: "
         "`pairwise.jsonl` holds whyrec's and llm-unchecked's reasons for each pair in random order, with the evidence, "
         "for a blind reader (brief: `eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the judgements "
         "with `eval/pairwise_score.py`).",

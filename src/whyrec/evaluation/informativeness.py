@@ -75,7 +75,9 @@ def measure_informativeness(
         abstained=not claims,
         personal_link=any(_links_shopper(claim, units, user_id) for claim in accepted),
         aspects=frozenset(word for claim in claims for word in vocabulary.in_text(claim.text)),
-        generic_claims=sum(is_thin(claim.text, title, opinion, vocabulary.kinds) for claim in claims),
+        generic_claims=sum(
+            is_thin(claim.text, title, opinion, vocabulary.kinds, vocabulary.frequency.keys()) for claim in claims
+        ),
         copied_anecdotes=sum(_copies_anecdote(claim, units) for claim in claims),
         copied_history=sum(_copies_history(claim, units) for claim in claims),
         raw_ids=sum(_shows_id(claim.text, item_ids) for claim in claims),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ class Generation(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    reused_tokens: int = 0  # prompt tokens not evaluated again: held by the context or loaded from disk
 
 
 class LLM(Protocol):
@@ -46,6 +47,17 @@ class LLM(Protocol):
         """Prompt tokens these messages take, chat template included (an upper bound is fine)."""
         ...
 
-    def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
-        """Generate one reply; its text must be JSON that validates against `schema`. Raises ModelError."""
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: JsonSchema,
+        max_tokens: int,
+        *,
+        static: int = 0,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> Generation:
+        """Generate one reply; its text must be JSON that validates against `schema`. Raises ModelError.
+
+        `static`: how many leading messages are the same on every call (their state may be kept and reused).
+        `on_text(text_so_far)` hears the reply as it grows and returns True to stop it there."""
         ...

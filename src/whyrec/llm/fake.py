@@ -62,7 +62,15 @@ class FakeLLM:
         # About 1.3 tokens per word for English text, plus the chat template around each message.
         return sum(int(len(m["content"].split()) * 1.3) + 8 for m in messages) + 8
 
-    def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: JsonSchema,
+        max_tokens: int,
+        *,
+        static: int = 0,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> Generation:
         deadline.check("fake: generation")
         self.calls.append((list(messages), schema))
         reply: Reply = default_reply
@@ -74,6 +82,8 @@ class FakeLLM:
             raise reply
         text = reply if isinstance(reply, str) else reply(messages, schema)
         deadline.check("fake: generation")  # a scripted reply may take its time
+        if on_text is not None:  # told as it grows, a character at a time, and cut where the listener says
+            text = next((text[:end] for end in range(1, len(text) + 1) if on_text(text[:end])), text)
         return Generation(
             text=text,
             finish_reason="stop",

@@ -1,8 +1,9 @@
 """llama.cpp through llama-cpp-python: a local quantized GGUF on the CPU, or with layers offloaded to a GPU build.
 
-The JSON schema goes in as `response_format={"type": "json_object", "schema": …}`, the only form llama-cpp-python
-0.3 honours. When its grammar converter cannot handle a schema it silently falls back to free JSON, so the schema is
-converted once here first and a failure is an error, never a silent loss of the citation constraint.
+The JSON schema becomes a GBNF grammar through llama-cpp-python's converter (once per schema; a schema it cannot
+convert is an error, never a silent loss of the citation constraint), and `GrammarDecoder` generates under it
+greedily, checking the grammar against the greedy token only (see `whyrec.llm.decode`). The static prefix of a prompt
+(the messages the caller marks as the same on every call) is loaded from a `PrefixStore` in a new process.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from whyrec.errors import DependencyMissingError, ModelError
 from whyrec.llm import deadline
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
+from whyrec.llm.decode import ChatTemplate, GrammarDecoder
 from whyrec.llm.models import REGISTRY, ModelFile, ModelStore
+from whyrec.llm.prefix import PrefixStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,9 @@ class LlamaCppLLM:
         n_gpu_layers: int = 0,
         temperature: float = 0.0,
         seed: int = 0,
+        prefix_dir: Path | None = None,
     ):
+        """`prefix_dir`: where the KV state of static prompt prefixes is kept (None: not kept)."""
         self.reference = model
         self.models = models
         self.name = model if model in REGISTRY else Path(model).stem
@@ -65,7 +70,11 @@ class LlamaCppLLM:
         self.load_seconds = 0.0
         self._llama: Any = None
         self._lock = threading.Lock()
-        self._checked_schemas: set[str] = set()
+        self._grammars: dict[str, str] = {}
+        self.prefix_dir = prefix_dir
+        self._template: ChatTemplate | None = None
+        self._decoder: GrammarDecoder | None = None
+        self.prefixes: PrefixStore | None = None
 
     @property
     def file(self) -> ModelFile:
@@ -103,6 +112,13 @@ class LlamaCppLLM:
             raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
         self.load_seconds = time.perf_counter() - started
         self.offloaded_layers = self._report_offload(llama_cpp, llama)
+        try:
+            self._template = ChatTemplate(llama, llama_cpp)
+        except ValueError as exc:
+            raise ModelError(f"{path}: {exc}") from exc
+        self._decoder = GrammarDecoder(llama, llama_cpp)
+        if self.prefix_dir is not None:
+            self.prefixes = PrefixStore(self.prefix_dir, llama, llama_cpp, self.sha256, self._decoder.evaluate)
         return llama
 
     def _report_offload(self, llama_cpp: Any, llama: Any) -> int:
@@ -142,70 +158,61 @@ class LlamaCppLLM:
         )
         return tokens + _GENERATION_PROMPT_TOKENS
 
-    def _bind(self, schema: JsonSchema) -> None:
-        """Convert the schema to a grammar once; refuse instead of letting llama-cpp-python fall back to free JSON."""
+    def _loaded(self) -> tuple[ChatTemplate, GrammarDecoder]:
+        """The chat template and decoder of the loaded model (loading it on first use)."""
+        if self.llama is None or self._template is None or self._decoder is None:
+            raise ModelError(f"{self.name}: the model did not load")
+        return self._template, self._decoder
+
+    def _grammar(self, schema: JsonSchema) -> str:
+        """The schema as GBNF, converted once; refuse instead of generating without the constraint."""
         key = json.dumps(schema, sort_keys=True)
-        if key in self._checked_schemas:
-            return
-        from llama_cpp.llama_grammar import LlamaGrammar
+        if key not in self._grammars:
+            from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-        try:
-            LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-        except Exception as exc:  # the converter raises bare Exception/ValueError/KeyError on what it cannot handle
-            raise ModelError(f"llama.cpp cannot turn this JSON schema into a grammar ({exc!r})") from exc
-        self._checked_schemas.add(key)
+            try:
+                self._grammars[key] = json_schema_to_gbnf(json.dumps(schema))
+            except Exception as exc:  # the converter raises bare Exception/ValueError/KeyError on what it cannot do
+                raise ModelError(f"llama.cpp cannot turn this JSON schema into a grammar ({exc!r})") from exc
+        return self._grammars[key]
 
-    def chat(self, messages: Sequence[ChatMessage], schema: JsonSchema, max_tokens: int) -> Generation:
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: JsonSchema,
+        max_tokens: int,
+        *,
+        static: int = 0,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> Generation:
         deadline.check(f"{self.name}: generation")
         with self._lock:
-            llama = self.llama
-            self._bind(schema)
+            template, decoder = self._loaded()
+            grammar = self._grammar(schema)
             started = time.perf_counter()
-            request: dict[str, Any] = {
-                "messages": [dict(m) for m in messages],
-                "response_format": {"type": "json_object", "schema": dict(schema)},
-                "temperature": self.temperature,
-                "seed": self.seed,
-                "max_tokens": max_tokens,
-            }
             try:
-                if deadline.active():
-                    text, finish_reason, completion_tokens = self._stream(llama, request)
-                    prompt_tokens = self.count_tokens(messages)  # a stream reports no usage: the estimate
-                else:
-                    response = llama.create_chat_completion(**request)
-                    choice = response["choices"][0]
-                    usage = response.get("usage") or {}
-                    text, finish_reason = choice["message"].get("content") or "", choice.get("finish_reason")
-                    prompt_tokens = int(usage.get("prompt_tokens", 0))
-                    completion_tokens = int(usage.get("completion_tokens", 0))
+                prompt = template.render(messages, static)
+                prefill = self.prefixes.prefill if self.prefixes is not None else None
+                decoded = decoder.decode(
+                    prompt,
+                    grammar,
+                    max_tokens,
+                    prefill=prefill,
+                    on_text=on_text,
+                    temperature=self.temperature,
+                    seed=self.seed,
+                )
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"{self.name}: generation failed ({exc})") from exc
             seconds = time.perf_counter() - started
         return Generation(
-            text=text,
-            finish_reason=finish_reason or "stop",
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            text=decoded.text,
+            finish_reason=decoded.finish_reason,
+            prompt_tokens=decoded.prompt_tokens,
+            completion_tokens=decoded.completion_tokens,
             seconds=seconds,
+            reused_tokens=decoded.reused_tokens,
         )
-
-    def _stream(self, llama: Any, request: dict[str, Any]) -> tuple[str, str | None, int]:
-        """Generate token by token, stopping when the request's deadline passes: llama-cpp-python's chat API takes
-        no stopping criterion, and a logits processor runs inside a C callback, where an exception is lost."""
-        parts: list[str] = []
-        finish_reason = None
-        chunks = llama.create_chat_completion(**request, stream=True)
-        try:
-            for chunk in chunks:
-                deadline.check(f"{self.name}: generation")
-                choice = chunk["choices"][0]
-                if content := choice["delta"].get("content"):
-                    parts.append(content)
-                finish_reason = choice.get("finish_reason") or finish_reason
-        finally:
-            chunks.close()  # stops llama.cpp at the next token
-        return "".join(parts), finish_reason, len(parts)
 
     def close(self) -> None:
         with self._lock:

@@ -64,7 +64,10 @@ class Example:
 
 
 class ExplainPrompt:
-    """Renders the messages for one pair; the system rules and the worked example are a fixed prefix."""
+    """Renders the messages for one pair; the system rules and the worked example are a fixed prefix (the first
+    STATIC_MESSAGES messages of every call, the re-ask's too)."""
+
+    STATIC_MESSAGES = 3  # system rules, the example's request, the example's answer
 
     def __init__(self, version: str, system: str, request: str, repair: str, example: Example, max_claims: int = 3):
         """`max_claims`: the most claims the system rules ask for, which the answer schema enforces."""
