@@ -178,3 +178,30 @@ def test_praise_alone_is_left_out_of_a_reason_that_has_two_other_claims(
     left_out = [v for v in explanation.verdicts if v.claim.text not in shown]
     assert all(v.accepted and v.detail.startswith("left out of the reason") for v in left_out)
     assert len(left_out) == len(texts) - len(shown)
+
+
+def test_a_true_claim_that_copies_a_history_line_is_asked_for_again_and_left_out(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    user, item = DEMO_PAIRS[1]
+    copy = 'You reviewed "SUBWAY Gift Card", rated 5/5: "great".'
+    first = json.dumps(
+        {"claims": [{"cites": ["e1"], "text": "Reviewers like its menu."}, {"cites": ["e1"], "text": copy}]}
+    )
+    second = json.dumps({"claims": [{"cites": ["e1"], "text": "You liked another restaurant card."}]})
+    fake = FakeLLM([first, second])
+    explanation = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt()), _AcceptsAll()).explain(user, item)
+    assert [c.text for c in explanation.claims] == ["Reviewers like its menu.", "You liked another restaurant card."]
+    [left] = [v for v in explanation.verdicts if v.claim.text == copy]
+    assert left.accepted and left.detail.startswith(
+        "left out of the reason: it repeats a line of the shopper's history"
+    )
+    asked = fake.calls[1][0][-1]["content"]
+    assert copy in asked and "say it in your own words" in asked
+    assert explanation.status == "ok"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from whyrec.agent.thin import is_thin
+from whyrec.agent.shape import is_thin
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import CatalogueError
 from whyrec.evaluation.informativeness import (

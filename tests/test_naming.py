@@ -207,3 +207,13 @@ def test_the_name_unit_counts_each_name_the_reviewers_use() -> None:
     (unit,) = [u for u in product_units(product, "r.jsonl:1", name) if u.field == "title"]
     assert unit.text == 'Reviewers call this item "Wired" (2 of its 4 reviews) and "magazine" (3 of its 4 reviews).'
     assert product.title == "Wired magazine"
+
+
+def test_two_items_never_share_a_proper_name() -> None:
+    texts = {
+        "A": ["I read EW every week.", "I love EW for the reviews.", "Weekly, EW is fun."],
+        "B": ["Like EW but thinner.", "Same as EW really."],
+    }
+    names = name_items(texts)
+    assert names["A"].proper is not None and names["A"].proper.name == "EW"
+    assert "B" not in names or names["B"].proper is None

@@ -74,6 +74,9 @@ class Composer(Protocol):
     """Writes a short reason for recommending an item, each claim citing the evidence ids it rests on."""
 
     name: str
+    # True when the composer writes in its own words: a claim that copies a history line is then asked for again and
+    # left out. The extractive composer quotes by design (its traceability), so copying is its way of writing.
+    rewrites: bool
 
     def compose(self, request: DraftRequest) -> Draft: ...
 

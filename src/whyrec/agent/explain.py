@@ -1,9 +1,10 @@
 """The explain loop: retrieve → prompt → generate → check → re-ask once with the rejections → keep what is supported.
 
 Claims the checker rejects are shown to the composer once with the reasons; what is still unsupported is dropped.
-A supported claim that says nothing about the item beyond praise (`whyrec.agent.thin`) is left out when MIN_CLAIMS
-others remain. No surviving claim means abstaining, which says what evidence was found. A model error (missing model,
-bad output twice) hands the pair to the fallback composer, and the Explanation records why.
+A supported claim that says nothing about the item beyond praise (`whyrec.agent.shape`) is left out when MIN_CLAIMS
+others remain; one that copies a history line is asked for again in the model's own words, and left out. No
+surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output twice)
+hands the pair to the fallback composer, and the Explanation records why.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.thin import is_thin
+from whyrec.agent.shape import copies_history, is_thin
 from whyrec.checker import RuleChecker
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import ModelError, UnknownIdError
@@ -153,10 +154,12 @@ class Explainer:
         progress("check")
 
         drafted, verdicts = self._recite(draft.claims, self._check(draft.claims, evidence, attempt=1), evidence)
+        verdicts, copies = _mark_copies(drafted, verdicts, evidence) if composer.rewrites else (verdicts, [])
         clock.lap("check")
         kept: list[DraftClaim] = []
-        _keep_supported(kept, drafted, verdicts)
-        rejected = [v for v in verdicts if not v.accepted]
+        _keep_supported(kept, drafted, verdicts, skip=copies)
+        # what the model is asked to write again: the claims the checker rejected, and true ones that copy
+        rejected = [v for v in verdicts if not v.accepted] + [_copy_rejection(verdicts[n], why) for n, why in copies]
         usage, repaired = draft.usage, 0
         if rejected:
             progress("repair")
@@ -168,8 +171,9 @@ class Explainer:
             progress("check")
             usage = usage + repair.usage
             again, second = self._recite(repair.claims, self._check(repair.claims, evidence, attempt=2), evidence)
+            second, copied_again = _mark_copies(again, second, evidence) if composer.rewrites else (second, [])
             clock.lap("check")
-            repaired = _keep_supported(kept, again, second)
+            repaired = _keep_supported(kept, again, second, skip=copied_again)
             verdicts += second
 
         kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary)
@@ -325,12 +329,45 @@ def _closest(text: str, evidence: Sequence[Evidence], exclude: Sequence[str]) ->
     return [e for _, _, e in best[:RECITE_CANDIDATES]]
 
 
-def _keep_supported(kept: list[DraftClaim], claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict]) -> int:
-    """Add the supported claims that say something new to `kept`; return how many were added."""
+def _mark_copies(
+    claims: Sequence[DraftClaim], verdicts: list[ClaimVerdict], evidence: Sequence[Evidence]
+) -> tuple[list[ClaimVerdict], list[tuple[int, str]]]:
+    """The verdicts, those of true claims that copy a history line saying so, and the index of each such claim with
+    why (`whyrec.agent.shape`): they are left out of the reason. (A reviewer's first-person story told as the reason's
+    own is the checker's `first_person` rule; one told as the reviewer's may repeat its words.)"""
+    units = {e.id: e for e in evidence}
+    marked, copies = list(verdicts), []
+    for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
+        if not verdict.accepted:
+            continue
+        if not copies_history(claim.text, claim.cites, units):
+            continue
+        why = "it repeats a line of the shopper's history instead of saying why this item fits"
+        copies.append((n, why))
+        marked[n] = verdict.model_copy(update={"detail": f"left out of the reason: {why}; {verdict.detail}"})
+    return marked, copies
+
+
+def _copy_rejection(verdict: ClaimVerdict, why: str) -> ClaimVerdict:
+    """What the re-ask tells the model about a true claim that copies (not a verdict of the checker's: never stored)."""
+    return verdict.model_copy(
+        update={"label": "unsupported", "rule": "copies", "detail": f"true, but {why}: say it in your own words"}
+    )
+
+
+def _keep_supported(
+    kept: list[DraftClaim],
+    claims: Sequence[DraftClaim],
+    verdicts: Sequence[ClaimVerdict],
+    skip: Sequence[tuple[int, str]] = (),
+) -> int:
+    """Add the supported claims that say something new to `kept`, but for the `skip`ped ones (index, why); return how
+    many were added."""
     seen = {claim.text.lower() for claim in kept}
+    left_out = {n for n, _ in skip}
     before = len(kept)
-    for claim, verdict in zip(claims, verdicts, strict=True):
-        if verdict.accepted and claim.text.lower() not in seen:
+    for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
+        if verdict.accepted and n not in left_out and claim.text.lower() not in seen:
             kept.append(claim)
             seen.add(claim.text.lower())
     return len(kept) - before

@@ -29,6 +29,7 @@ class ExtractiveComposer:
     reviewer quote, one matching past purchase."""
 
     name = "extractive"
+    rewrites = False
 
     def compose(self, request: DraftRequest) -> Draft:
         product, evidence = request.product, request.evidence

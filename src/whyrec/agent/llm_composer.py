@@ -84,6 +84,8 @@ def parse_answer(text: str, handles: dict[str, str]) -> list[DraftClaim]:
 class LLMComposer:
     """Composer backed by an LLM: `compose` drafts, `repair` rewrites the claims the checker rejected."""
 
+    rewrites = True
+
     def __init__(
         self,
         llm: LLM,

@@ -9,7 +9,7 @@ item's title and the shopper's id:
   for them) and speaks to them ("you", "your");
 - `aspects`: the catalogue's aspect words (see `whyrec.knowledge.aspects`) the claims name;
 - `generic_claims`: claims with nothing item-specific left once the title, the catalogue's kind words, stopwords,
-  opinion words and frame words are taken out (`whyrec.agent.thin`: the explainer leaves such claims out when it can,
+  opinion words and frame words are taken out (`whyrec.agent.shape`: the explainer leaves such claims out when it can,
   so for whyrec this figure is not independent);
 - `copied_anecdotes`: claims that copy a reviewer's first-person story, which reads as whyrec's own experience;
 - `copied_history`: claims that echo a history line ('Bought "…", rated 5/5') instead of saying what it means;
@@ -24,16 +24,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from whyrec.agent.thin import is_thin
+from whyrec.agent.shape import copies_anecdote, copies_history, is_thin
 from whyrec.checker.lexicon import sentiment_words
 from whyrec.checker.patterns import ABOUT_USER
 from whyrec.errors import WhyrecError
-from whyrec.knowledge.aspects import AspectVocabulary, tokenize
+from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.schema import Claim, ClaimVerdict, Evidence
 
-FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it
-COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to count as copying it
-HISTORY_LINE = re.compile(r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)")  # how `history_unit` words one
 # An Amazon ASIN ("B00ABC1234") or ISBN-10, and the stand-in title of an untitled item ("Item B00…").
 ASIN = re.compile(r"\b(?:B0|[0-9])[0-9A-Z]{8,9}\b|\bItem B0[0-9A-Z]+\b")
 MIN_ID_LENGTH = 4  # shorter item ids ("P", "42") are too likely to be ordinary words to count as shown ids
@@ -78,8 +75,8 @@ def measure_informativeness(
         generic_claims=sum(
             is_thin(claim.text, title, opinion, vocabulary.kinds, vocabulary.frequency.keys()) for claim in claims
         ),
-        copied_anecdotes=sum(_copies_anecdote(claim, units) for claim in claims),
-        copied_history=sum(_copies_history(claim, units) for claim in claims),
+        copied_anecdotes=sum(copies_anecdote(claim.text, claim.cites, units) for claim in claims),
+        copied_history=sum(copies_history(claim.text, claim.cites, units) for claim in claims),
         raw_ids=sum(_shows_id(claim.text, item_ids) for claim in claims),
     )
 
@@ -144,29 +141,6 @@ def _cited(claim: Claim, units: Mapping[str, Evidence]) -> list[Evidence]:
 
 def _links_shopper(claim: Claim, units: Mapping[str, Evidence], user_id: str | None) -> bool:
     return bool(ABOUT_USER.search(claim.text)) and any(_tied_to(unit, user_id) for unit in _cited(claim, units))
-
-
-def _runs(tokens: Sequence[str]) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + COPY_RUN]) for i in range(len(tokens) - COPY_RUN + 1)}
-
-
-def _shares_run(text: str, sources: Iterable[str]) -> bool:
-    runs = _runs(tokenize(text))
-    return bool(runs) and any(runs & _runs(tokenize(source)) for source in sources)
-
-
-def _first_person(text: str) -> bool:
-    return not FIRST_PERSON.isdisjoint(tokenize(text))
-
-
-def _copies_anecdote(claim: Claim, units: Mapping[str, Evidence]) -> bool:
-    stories = [u.text for u in _cited(claim, units) if u.speaker == "reviewer" and _first_person(u.text)]
-    return _first_person(claim.text) or _shares_run(claim.text, stories)
-
-
-def _copies_history(claim: Claim, units: Mapping[str, Evidence]) -> bool:
-    lines = [u.text for u in _cited(claim, units) if u.speaker == "user"]
-    return bool(HISTORY_LINE.search(claim.text)) or _shares_run(claim.text, lines)
 
 
 def _shows_id(text: str, item_ids: Iterable[str]) -> bool:

@@ -31,7 +31,8 @@ years"). `name_items` looks for that over a whole catalogue:
    sentences that are not in title case ("Great Read For Kids" is a headline, not a name), with no word that is a
    stopword, an opinion word or a number alone.
 7. **Its own**: a proper name the reviews of more than `max(MAX_SHARED_ITEMS, SHARED_SHARE of the items)` items use
-   is the catalogue's ("Amazon", "Kindle", "Christmas"), not one item's.
+   is the catalogue's ("Amazon", "Kindle", "Christmas"), not one item's; one fewer items use belongs to the item whose
+   reviews use it most, so no two items get the same proper name.
 8. **Choice**: the one most reviews use (the same threshold as the kind noun); a longer name that holds it and that
    at least LONGER_SHARE as many reviews use stands in for it ("National Geographic" 10 over "Geographic" 13, which
    sentence-initial "National" cut short); ties go to the longer name, then alphabetically.
@@ -235,10 +236,19 @@ def name_items(texts: Mapping[str, Sequence[str]], which: Collection[str] | None
         proper[item_id] = uses
         spread.update(uses.keys())
     shared = max(MAX_SHARED_ITEMS, math.ceil(SHARED_SHARE * len(texts)))
+    # a proper name belongs to the one item whose reviews use it most (ties: the first id), so no two items are named
+    # alike ("You rated EW magazine 5/5 … also bought EW magazine")
+    owner: dict[str, tuple[int, str]] = {}
+    for item_id, uses in proper.items():
+        for candidate, n in uses.items():
+            if candidate not in owner or (-n, item_id) < (-owner[candidate][0], owner[candidate][1]):
+                owner[candidate] = (n, item_id)
     names = {}
     for item_id in texts if which is None else which:
         reviews = texts.get(item_id, [])
-        own = Counter({c: n for c, n in proper.get(item_id, Counter()).items() if spread[c] <= shared})
+        own = Counter(
+            {c: n for c, n in proper.get(item_id, Counter()).items() if spread[c] <= shared and owner[c][1] == item_id}
+        )
         name = ItemName(
             proper=_proper_name(own, min(MIN_REVIEWS, len(reviews)), len(reviews)), kind=name_from_reviews(reviews)
         )

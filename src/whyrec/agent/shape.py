@@ -1,0 +1,94 @@
+"""A reason's shape: claims that are true and still do not belong in it.
+
+**Thin claims** say nothing about this item beyond praise and what kind of thing it is.
+
+"A reviewer says this gift card is a great gift idea" is backed by its review and tells a shopper nothing: once the
+item's title (but for its aspect words), the catalogue's kind words ("card" of gift cards, `AspectVocabulary.kinds`),
+stopwords, opinion words (VADER's lexicon) and FRAME_WORDS are taken out, no word is left. The explainer leaves such
+claims out of a reason that has enough other claims, and `whyrec eval explain` counts them as generic (the same test,
+so that figure is not an independent one; the blind reader's scores are).
+
+**Copies** repeat what a reason should say in its own words: a reviewer's first-person story (the claim shares a run
+of COPY_RUN tokens with a first-person review sentence it cites, or says "I"/"my" itself), which reads as whyrec's own
+experience, or a line of the shopper's history ('You reviewed "…", rated 3/5: …', or a run of COPY_RUN tokens shared
+with a history unit it cites), which says what they did, not why this item fits. The explainer asks the model to
+rewrite a copied history line and leaves it out (a first-person story told as the reason's own is the checker's
+`first_person` rule); `whyrec eval explain` counts both kinds. Texts are tokenised as the aspect vocabulary
+tokenises them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+
+from whyrec.knowledge.aspects import tokenize
+from whyrec.knowledge.text import STOPWORDS
+from whyrec.schema import Evidence
+
+# Words that frame a claim about the item without saying anything about it: what kind of thing it is, who says so or
+# could get it, that it is a good choice. Opinion words ("great", "perfect", "love") are VADER's and need not be
+# listed, but "great" is kept here so the list reads as the frame it is.
+FRAME_WORDS = frozenset(
+    """item items product products gift gifts card cards present presents idea ideas choice option great
+    anyone anybody everyone everybody someone somebody whoever person people recipient recipients occasion occasions
+    one buy purchase make makes made thing things really overall definitely sure
+    reviewer reviewers review reviews shopper shoppers say says said""".split()
+)
+FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it
+COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to count as copying it
+# How `history_unit` words a history line ('Reviewed "…"', 'Bought an item with no name'), and how a claim retells one
+# ('You reviewed "…", rated 3/5').
+HISTORY_LINE = re.compile(
+    r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)|\byou (?:reviewed|bought) .{0,120}?, rated \d(?:\.\d)?/5\b",
+    re.IGNORECASE,
+)
+
+
+def is_thin(
+    text: str, title: str, opinion: Collection[str], kinds: Collection[str] = (), aspects: Collection[str] = ()
+) -> bool:
+    """Nothing is left of `text` once the title's words, `kinds`, stopwords, `opinion` words and FRAME_WORDS are
+    out. A title word that is one of the catalogue's `aspects` stays: "the box is pretty" says something about the
+    box of "Gift Card in a Mini Shipping Box", which the title only names."""
+    frame = (set(tokenize(title)) - set(aspects)) | set(kinds)
+    # single letters are the leftovers of contractions and possessives ("it's", "Garden's")
+    left = [
+        w
+        for w in tokenize(text)
+        if w not in FRAME_WORDS
+        and w not in STOPWORDS
+        and w not in frame
+        and w not in opinion
+        and not (len(w) == 1 and w.isalpha())
+    ]
+    return not left
+
+
+def _runs(tokens: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + COPY_RUN]) for i in range(len(tokens) - COPY_RUN + 1)}
+
+
+def _shares_run(text: str, sources: Iterable[str]) -> bool:
+    runs = _runs(tokenize(text))
+    return bool(runs) and any(runs & _runs(tokenize(source)) for source in sources)
+
+
+def first_person(text: str) -> bool:
+    return not FIRST_PERSON.isdisjoint(tokenize(text))
+
+
+def _cited(cites: Iterable[str], units: Mapping[str, Evidence]) -> list[Evidence]:
+    return [units[cite] for cite in cites if cite in units]
+
+
+def copies_anecdote(text: str, cites: Iterable[str], units: Mapping[str, Evidence]) -> bool:
+    """The claim speaks in the first person, or repeats a run of a first-person review sentence it cites."""
+    stories = [u.text for u in _cited(cites, units) if u.speaker == "reviewer" and first_person(u.text)]
+    return first_person(text) or _shares_run(text, stories)
+
+
+def copies_history(text: str, cites: Iterable[str], units: Mapping[str, Evidence]) -> bool:
+    """The claim retells a history line, or repeats a run of one it cites."""
+    lines = [u.text for u in _cited(cites, units) if u.speaker == "user"]
+    return bool(HISTORY_LINE.search(text)) or _shares_run(text, lines)
