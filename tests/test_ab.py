@@ -59,7 +59,7 @@ def test_the_variant_writes_the_reason_and_the_re_ask_keeps_it(
 
 def test_settings_name_the_variants_and_an_unknown_one_is_a_clear_error() -> None:
     assert Settings(prompt_variants=" explain-v1, explain-v2 ").prompt_versions == VERSIONS
-    assert Settings().prompt_versions == ["explain-v3"]  # one prompt by default; A/B when variants are named
+    assert Settings().prompt_versions == ["explain-v4"]  # one prompt by default; A/B when variants are named
     assert Settings(prompt="explain-v1", prompt_variants="").prompt_versions == ["explain-v1"]
     composer = make_composer(Settings(prompt_variants="explain-v1,explain-v2"), FakeLLM())
     assert isinstance(composer, LLMComposer) and list(composer.prompts) == VERSIONS

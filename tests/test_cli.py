@@ -143,7 +143,7 @@ def test_explain_with_the_real_tiny_model_records_it_in_the_manifest(
     record = json.loads(out)
     if record["fallback"] is None:  # the tiny model may fail twice at JSON; then the fallback says so
         model = record["manifest"]["model"]
-        assert model["name"] == "smollm2-135m" and model["prompt_version"] == "explain-v3"
+        assert model["name"] == "smollm2-135m" and model["prompt_version"] == "explain-v4"
         assert model["sha256"].startswith("b179c952") and model["settings"]["seed"] == 0
     retrieved = {e["id"] for e in record["evidence"]}
     assert all(set(c["cites"]) <= retrieved for c in record["claims"])

@@ -77,7 +77,7 @@ def test_thumbs_on_a_chat_turn_link_the_reason_whyrec_gave_and_count_for_its_pro
     assert client.post("/v1/feedback", json={**body, "rating": "down"}).status_code == 201
 
     (stats,) = service.feedback.stats()
-    assert (stats.prompt_version, stats.up, stats.down) == ("explain-v3", 1, 1)
+    assert (stats.prompt_version, stats.up, stats.down) == ("explain-v4", 1, 1)
     ((_, linked),) = service.feedback.accepted()
     assert linked.reason == given["reason"]  # whyrec's own reason, not the client's copy
 
@@ -149,7 +149,7 @@ def test_cli_feedback_add_stats_and_export(
     assert result.exit_code == 0, result.stderr
     assert "linked to its llm:fake reason" in result.stdout
     result = runner.invoke(app, ["feedback", "stats"])
-    assert result.exit_code == 0 and "explain-v3" in result.stdout and "100.0%" in result.stdout
+    assert result.exit_code == 0 and "explain-v4" in result.stdout and "100.0%" in result.stdout
     out = tmp_path / "train.jsonl"
     result = runner.invoke(app, ["export", "finetune", "--out", str(out), *index])
     assert result.exit_code == 0, result.stderr

@@ -18,7 +18,7 @@ from whyrec.retrieval import PairRetriever
 from whyrec.schema import Evidence
 
 
-@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3"])
+@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3", "explain-v4"])
 def test_the_worked_example_answer_passes_the_checker(version: str) -> None:
     prompt = load_prompt(version)
     evidence = list(prompt.example.evidence)
@@ -28,7 +28,7 @@ def test_the_worked_example_answer_passes_the_checker(version: str) -> None:
     assert 0 < len(verdicts) <= prompt.max_claims and all(v.accepted for v in verdicts), [v.detail for v in verdicts]
 
 
-@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3"])
+@pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3", "explain-v4"])
 def test_the_rules_ask_for_the_claim_count_the_schema_enforces(version: str, retriever: PairRetriever) -> None:
     prompt = load_prompt(version)
     assert f"at most {prompt.max_claims} claims" in str(prompt.template.messages[0].content)

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     composer: Literal["llm", "extractive"] = Field(default="llm", description="Who writes the reason.")
     model: str = Field(default="qwen2.5-1.5b", description="A registry model name or a path to a .gguf file.")
-    prompt: str = Field(default="explain-v3", description="Prompt version (a file in whyrec/prompts).")
+    prompt: str = Field(default="explain-v4", description="Prompt version (a file in whyrec/prompts).")
     prompt_variants: str = Field(
         default="",
         description="Prompt versions to A/B by user, comma-separated; empty: `prompt` only.",

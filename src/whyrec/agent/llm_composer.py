@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
+from whyrec.agent.stated import left_to_the_model, stated_claims
 from whyrec.errors import ModelError, WhyrecError
 from whyrec.llm.base import LLM, ChatMessage
 from whyrec.prompts import ExplainPrompt, handles_for, variant_for
@@ -147,17 +148,27 @@ class LLMComposer:
             evidence = evidence[:-1]
 
     def compose(self, request: DraftRequest) -> Draft:
+        """The model's draft; with a prompt that `states_signals`, whyrec's own signal claims come first and the
+        model writes the rest from the item's evidence (`whyrec.agent.stated`)."""
+        prompt = self.prompt_for(request.user_id)
+        stated: list[DraftClaim] = []
+        if prompt.states_signals:
+            stated = stated_claims(request.evidence)
+            request = request.model_copy(update={"evidence": left_to_the_model(request.evidence)})
         messages, evidence = self.fit(request)
-        usage = Usage(
-            trimmed=len(_shown(request.evidence)) - len(evidence),
-            prompt_version=self.prompt_for(request.user_id).version,
-        )
-        limit = self.max_claims or self.prompt_for(request.user_id).max_claims
-        return self._generate(messages, handles_for(evidence), usage, max_claims=limit)
+        usage = Usage(trimmed=len(_shown(request.evidence)) - len(evidence), prompt_version=prompt.version)
+        limit = self.max_claims or prompt.max_claims
+        draft = self._generate(messages, handles_for(evidence), usage, max_claims=limit)
+        return draft.model_copy(update={"claims": [*stated, *draft.claims]}) if stated else draft
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
         """Ask once more, showing the model its answer and why each rejected claim failed."""
         if not draft.messages:
+            return Draft(claims=[])
+        shown = set(draft.handles.values())
+        # only what the model wrote: a claim of whyrec's own (a stated signal) is not the model's to rewrite
+        rejected = [v for v in rejected if not set(v.claim.cites) - shown]
+        if not rejected:
             return Draft(claims=[])
         lines = [f'- "{v.claim.text}": {v.detail} ({v.label})' for v in rejected]
         prompt = self.prompt_for(request.user_id)  # the draft's own version: the re-ask continues its conversation

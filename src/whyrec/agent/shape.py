@@ -40,8 +40,8 @@ COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to coun
 # How `history_unit` words a history line ('Reviewed "…"', 'Bought an item with no name'), and how a claim retells one
 # ('You reviewed "…", rated 3/5').
 HISTORY_LINE = re.compile(
-    r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)|\byou (?:reviewed|bought) .{0,120}?, rated \d(?:\.\d)?/5\b",
-    re.IGNORECASE,
+    r"\b(?:Reviewed|Bought) (?:[\"“]|an item with no name)"  # the line itself, capitalised as `history_unit` writes it
+    r"|(?i:\byou (?:reviewed|bought) .{0,120}?, rated \d(?:\.\d)?/5\b)"  # a claim retelling it
 )
 
 

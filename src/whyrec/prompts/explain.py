@@ -69,10 +69,22 @@ class ExplainPrompt:
 
     STATIC_MESSAGES = 3  # system rules, the example's request, the example's answer
 
-    def __init__(self, version: str, system: str, request: str, repair: str, example: Example, max_claims: int = 3):
-        """`max_claims`: the most claims the system rules ask for, which the answer schema enforces."""
+    def __init__(
+        self,
+        version: str,
+        system: str,
+        request: str,
+        repair: str,
+        example: Example,
+        max_claims: int = 3,
+        states_signals: bool = False,
+    ):
+        """`max_claims`: the most claims the system rules ask for, which the answer schema enforces.
+        `states_signals`: whyrec states the signals itself and the model sees the item's evidence only
+        (`whyrec.agent.stated`)."""
         self.version = version
         self.max_claims = max_claims
+        self.states_signals = states_signals
         self.example = example
         self.request = HumanMessagePromptTemplate.from_template(request)
         self.repair = HumanMessagePromptTemplate.from_template(repair)
@@ -125,6 +137,7 @@ def load_prompt(version: str = DEFAULT_PROMPT) -> ExplainPrompt:
         repair=data["repair"],
         example=Example(example["item"], example["profile"], evidence, example["answer"]),
         max_claims=int(data.get("max_claims", 3)),
+        states_signals=bool(data.get("states_signals", False)),
     )
 
 

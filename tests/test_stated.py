@@ -1,0 +1,58 @@
+"""Prompt explain-v4: whyrec states its signals itself, first in the reason; the model sees the item's evidence only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import DEMO_PAIRS
+from whyrec.agent import Explainer, LLMComposer
+from whyrec.agent.shape import copies_history
+from whyrec.agent.stated import MAX_STATED, stated_signals
+from whyrec.checker import RuleChecker
+from whyrec.checker.lexicon import polarity
+from whyrec.knowledge.signals import SignalMaker
+from whyrec.llm.fake import FakeLLM
+from whyrec.prompts import load_prompt
+from whyrec.recommend.profile import AspectProfiler
+from whyrec.retrieval import KnowledgeIndex, PairRetriever
+from whyrec.retrieval.embedder import SentenceTransformerEmbedder
+
+USER, ITEM = DEMO_PAIRS[3]  # a shopper with liked history items others share: a co-interaction signal
+
+
+@pytest.fixture(scope="module")
+def retriever(demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder) -> PairRetriever:
+    """The pair retriever with whyrec's signals, as the factory makes it."""
+    profiles = AspectProfiler.of(demo_index.store)
+    maker = SignalMaker(demo_index.store, profiles.vocabulary, profiles.mentions, polarity)
+    return PairRetriever(demo_index, embedder, signals=maker.for_pair)
+
+
+def test_the_signals_are_stated_first_and_the_model_sees_neither_them_nor_the_history(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    user, item = USER, ITEM
+    evidence = retriever.for_pair(user, item)
+    stated = stated_signals(evidence)
+    assert 0 < len(stated) <= MAX_STATED and stated[0].user_id == user  # the shopper's own link first
+    fake = FakeLLM([json.dumps({"claims": []})])
+    explanation = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt("explain-v4")), RuleChecker()).explain(
+        user, item
+    )
+    assert [c.cites for c in explanation.claims] == [[u.id] for u in stated]
+    assert [c.text for c in explanation.claims] == [u.text for u in stated]
+    assert explanation.status == "ok" and all(v.accepted for v in explanation.verdicts)
+    asked = fake.calls[0][0][-1]["content"]
+    assert not [u for u in stated if u.text in asked]
+    assert not [e for e in evidence if e.kind == "history" and e.text in asked]
+    assert len(fake.calls) == 1  # nothing to repair: the stated claims are whyrec's, not the model's
+
+
+def test_a_co_interaction_signal_is_not_a_copied_history_line(retriever: PairRetriever) -> None:
+    user, item = USER, ITEM
+    evidence = retriever.for_pair(user, item)
+    units = {e.id: e for e in evidence}
+    for signal in [e for e in evidence if e.kind == "signal"]:
+        assert not copies_history(signal.text, [signal.id], units)
