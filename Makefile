@@ -82,7 +82,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks eval data/demo
 	$(BIN)/ruff format --check src tests benchmarks eval data/demo
-	$(BIN)/mypy src
+	$(BIN)/mypy src benchmarks
 
 # The API and the web chat page on http://127.0.0.1:8765/ over the demo catalogue.
 serve: $(STAMP) $(VENV)/.model-$(MODEL)

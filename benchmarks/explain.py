@@ -1,171 +1,227 @@
-"""Explain speed and output quality per model on demo pairs, beside a raw llama.cpp call on the same prompts.
+"""How long a checked reason takes, per model, on the demo pairs (`data/demo/pairs.csv`), cold and warm, beside raw
+llama.cpp on the same prompts, all in one run.
 
-whyrec: the whole `explain` (retrieval, schema-bound generation, checker, one re-ask when a claim is rejected).
-Baseline: the same llama.cpp model given the same first-round prompt, called directly with no schema and no checker,
-as a plain RAG explainer would be. Both run in this process on the same pairs; each call reuses only the static
-prompt prefix from the call before (whyrec runs all pairs, then the baseline runs all pairs).
+- **cold**: `whyrec explain --json` in a new process per pair (imports, embedder, index, model load included), wall
+  time; the static prompt prefix's state is on disk (one process before the timed ones builds it; that first process
+  is reported alone as `first_ever_s`).
+- **warm**: `Explainer.explain` in this process after one untimed call, wall time and the manifest's stages.
+- **decoding**: the first model call of each warm pair again, from an empty context and with the same token budget:
+  raw llama.cpp free generation (no grammar), llama-cpp-python's grammar-bound chat API (what whyrec called before
+  W2 3/5), and whyrec's decoder (`whyrec.llm.decode`). Seconds per generated token are compared, since free
+  generation stops where it likes.
 
-Pairs: users with at least three interactions in the demo catalogue, their most recent item, first N by user id.
+Every figure comes from this run; results JSON records the git commit, machine and package versions.
 
-Run: .venv/bin/python benchmarks/explain.py [--models qwen2.5-1.5b qwen2.5-0.5b] [--pairs 20] [--k 12]
-     [--max-claims 3] [--out benchmarks/results/explain.json]
+Run: .venv/bin/python benchmarks/explain.py [--models qwen2.5-1.5b qwen2.5-0.5b] [--out benchmarks/results/explain.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from whyrec.agent.llm_composer import LLMComposer, parse_answer
 from whyrec.config import Settings
+from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import make_explainer, make_llm
-from whyrec.knowledge import Store
-from whyrec.prompts import handles_for, load_prompt
+from whyrec.llm.base import ChatMessage, Generation, JsonSchema
+from whyrec.llm.llama import LlamaCppLLM
+
+PAIRS = Path(__file__).resolve().parents[1] / "data" / "demo" / "pairs.csv"
+WHYREC = Path(sys.executable).with_name("whyrec")
 
 
-def demo_pairs(store: Store, n: int) -> list[tuple[str, str]]:
-    rows = store._db.execute(
-        "SELECT user_id, item_id FROM interactions WHERE user_id IN "
-        "(SELECT user_id FROM interactions GROUP BY user_id HAVING COUNT(*) >= 3) "
-        "ORDER BY user_id, time DESC, item_id"
-    ).fetchall()
-    latest: dict[str, str] = {}
-    for user, item in rows:
-        latest.setdefault(user, item)
-    return sorted(latest.items())[:n]
-
-
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def share(part: float, whole: float) -> float:
-    return round(part / whole, 4) if whole else 0.0
+def spread(values: Sequence[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 0.95), 2)}
 
 
-def bench_model(model: str, pairs: list[tuple[str, str]], k: int, max_claims: int) -> dict[str, Any]:
-    settings = Settings(model=model, fallback=False, k=k, max_claims=max_claims)
-    llm = make_llm(settings)
-    explainer = make_explainer(settings, llm=llm)
-    explainer.explain(*pairs[0])  # load the model and cache the static prefix: startup is not per-explanation cost
+class Recorder:
+    """The model, with every call's messages and schema kept (the prompts the decoding comparison replays)."""
 
-    seconds, model_seconds, completion, verdicts_first, verdicts_all = [], [], 0, [], []
-    calls = unparsed = 0
-    statuses: dict[str, int] = {}
-    prompts = []
+    def __init__(self, llm: LlamaCppLLM):
+        self.llm = llm
+        self.name, self.n_ctx = llm.name, llm.n_ctx
+        self.calls: list[tuple[list[ChatMessage], JsonSchema, Generation]] = []
+
+    @property
+    def sha256(self) -> str:
+        return self.llm.sha256
+
+    def settings(self) -> dict[str, float | int | str]:
+        return self.llm.settings()
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return self.llm.count_tokens(messages)
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: JsonSchema,
+        max_tokens: int,
+        *,
+        static: int = 0,
+        on_text: Callable[[str], bool] | None = None,
+    ) -> Generation:
+        generation = self.llm.chat(messages, schema, max_tokens, static=static, on_text=on_text)
+        self.calls.append((list(messages), schema, generation))
+        return generation
+
+
+def cold(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    def run(user: str, item: str) -> tuple[float, dict[str, Any]]:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(WHYREC), "explain", "--user", user, "--item", item, "--model", model, "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+        return time.perf_counter() - started, json.loads(done.stdout)
+
+    first_ever, _ = run(*pairs[0])  # builds the prefix state if this model and prompt never ran here
+    walls, stages, statuses = [], [], []
+    for user, item in pairs:
+        wall, explanation = run(user, item)
+        walls.append(wall)
+        stages.append(explanation["manifest"]["timings_ms"])
+        statuses.append(explanation["status"])
+    return {
+        "first_ever_s": round(first_ever, 2),
+        "wall_s": spread(walls),
+        "inside_s": spread([s["total"] / 1000 for s in stages]),
+        "status": statuses,
+    }
+
+
+def warm(settings: Settings, recorder: Recorder, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    explainer = make_explainer(settings, llm=recorder)
+    explainer.explain(*pairs[0])  # loads the model and the prefix state: not per-reason cost
+    recorder.calls.clear()
+    walls, stages, calls, prompt, completion, reasons = [], [], [], [], [], []
     for user, item in pairs:
         started = time.perf_counter()
         explanation = explainer.explain(user, item)
-        seconds.append(time.perf_counter() - started)
+        walls.append(time.perf_counter() - started)
+        stages.append(explanation.manifest.timings_ms)
         run = explanation.manifest.model
-        if run is None:
-            raise SystemExit(f"{model}: no model run recorded for {user},{item}")
-        model_seconds.append(run.seconds)
-        completion += run.completion_tokens
-        calls, unparsed = calls + run.calls, unparsed + run.unparsed
-        statuses[explanation.status] = statuses.get(explanation.status, 0) + 1
-        verdicts_first += [v for v in explanation.verdicts if v.attempt == 1]
-        verdicts_all += explanation.verdicts
-        composer = explainer.composer
-        if not isinstance(composer, LLMComposer):
-            raise SystemExit("the benchmark needs the LLM composer")
-        product = explainer.index.store.product(item)
-        evidence = explanation.evidence
-        profile = explainer.profiles.aspects(user, exclude_item=item)
-        prompts.append(
-            (composer.prompt.messages(product.title if product else item, profile, None, evidence), evidence)
-        )
-
-    raw_seconds, raw_completion, raw_parsed, raw_valid, raw_claims = [], 0, 0, 0, 0
-    for messages, evidence in prompts:
-        started = time.perf_counter()
-        response = llm.llama.create_chat_completion(
-            messages=[dict(m) for m in messages], temperature=0.0, seed=0, max_tokens=256
-        )
-        raw_seconds.append(time.perf_counter() - started)
-        raw_completion += response["usage"]["completion_tokens"]
-        text = response["choices"][0]["message"]["content"] or ""
-        try:
-            claims = json.loads(text)["claims"]
-            parsed = isinstance(claims, list)
-        except (ValueError, KeyError, TypeError):
-            claims, parsed = [], False
-        raw_parsed += parsed
-        handles = handles_for(evidence)
-        for claim in claims if parsed else []:
-            raw_claims += 1
-            try:
-                parse_answer(json.dumps({"claims": [claim]}), handles)
-                raw_valid += 1
-            except ValueError:
-                pass
-
-    total, in_model = sum(seconds), sum(model_seconds)
-    first_valid = [v for v in verdicts_first if v.label != "invalid_citation"]
+        assert run is not None
+        calls.append(run.calls)
+        prompt.append(run.prompt_tokens)
+        completion.append(run.completion_tokens)
+        reasons.append({"pair": [user, item], "status": explanation.status, "reason": explanation.reason})
+    stage_names = sorted({name for s in stages for name in s} - {"total"})
     return {
-        "model": model,
-        "sha256": llm.sha256,
-        "prompt_version": load_prompt(settings.prompt).version,
-        "pairs": len(pairs),
-        "k": k,
-        "max_claims": max_claims,
-        "whyrec": {
-            "p50_s": round(statistics.median(seconds), 2),
-            "p95_s": round(percentile(seconds, 0.95), 2),
-            "tokens_per_s": round(completion / in_model, 1) if in_model else 0.0,
-            "outside_llm_share": share(total - in_model, total),
-            "json_parse_success": share(calls - unparsed, calls),
-            "citation_validity_before_checker": share(len(first_valid), len(verdicts_first)),
-            "accepted_first_draft": share(sum(v.accepted for v in verdicts_first), len(verdicts_first)),
-            "accepted_all_rounds": share(sum(v.accepted for v in verdicts_all), len(verdicts_all)),
-            "status": statuses,
-            "calls": calls,
-        },
-        "raw_llama_cpp": {
-            "p50_s": round(statistics.median(raw_seconds), 2),
-            "p95_s": round(percentile(raw_seconds, 0.95), 2),
-            "tokens_per_s": round(raw_completion / sum(raw_seconds), 1),
-            "json_parse_success": share(raw_parsed, len(prompts)),
-            "citation_validity": share(raw_valid, raw_claims),
-        },
-        "p50_ratio_whyrec_to_raw": round(statistics.median(seconds) / statistics.median(raw_seconds), 2),
-        "settings": llm.settings(),
+        "wall_s": spread(walls),
+        "stages_ms_p50": {name: round(statistics.median(s.get(name, 0.0) for s in stages), 1) for name in stage_names},
+        "calls_mean": round(statistics.mean(calls), 2),
+        "prompt_tokens_mean": round(statistics.mean(prompt), 1),
+        "completion_tokens_mean": round(statistics.mean(completion), 1),
+        "reasons": reasons,
     }
+
+
+def decoding(llm: LlamaCppLLM, calls: list[tuple[list[ChatMessage], JsonSchema, Generation]]) -> dict[str, Any]:
+    """Seconds per generated token of three decoders on the same prompts, each from an empty context."""
+    llama = llm.llama
+    totals = {"raw_free": [0.0, 0], "chat_api_grammar": [0.0, 0], "whyrec_decoder": [0.0, 0]}
+    same_text = 0
+    for messages, schema, generation in calls:
+        budget = max(1, generation.completion_tokens)
+        request: dict[str, Any] = {"messages": [dict(m) for m in messages], "temperature": 0.0, "max_tokens": budget}
+        for name, extra in (
+            ("raw_free", {}),
+            ("chat_api_grammar", {"response_format": {"type": "json_object", "schema": dict(schema)}}),
+        ):
+            llama.reset()
+            started = time.perf_counter()
+            response = llama.create_chat_completion(**request, **extra)
+            totals[name][0] += time.perf_counter() - started
+            totals[name][1] += response["usage"]["completion_tokens"]
+            if name == "chat_api_grammar":
+                api_text = response["choices"][0]["message"]["content"]
+        llama.reset()
+        started = time.perf_counter()
+        ours = llm.chat(messages, schema, budget)  # no static mark: evaluated like the two calls above
+        totals["whyrec_decoder"][0] += time.perf_counter() - started
+        totals["whyrec_decoder"][1] += ours.completion_tokens
+        same_text += ours.text == api_text
+    per_token = {name: round(s / n, 4) for name, (s, n) in totals.items() if n}
+    return {
+        "prompts": len(calls),
+        "seconds_per_token": per_token,
+        "tokens": {name: n for name, (_, n) in totals.items()},
+        "whyrec_to_raw": round(per_token["whyrec_decoder"] / per_token["raw_free"], 2),
+        "chat_api_to_raw": round(per_token["chat_api_grammar"] / per_token["raw_free"], 2),
+        "same_text_as_chat_api": f"{same_text}/{len(calls)}",
+    }
+
+
+def bench_model(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    settings = Settings(model=model, fallback=False)
+    started = time.perf_counter()
+    cold_runs = cold(model, pairs)
+    llm = make_llm(settings)
+    recorder = Recorder(llm)
+    warm_runs = warm(settings, recorder, pairs)
+    first_calls = [c for c in recorder.calls if len(c[0]) == 4]  # system, example request, example answer, request
+    result = {
+        "model": model,
+        "prompt_version": settings.prompt,
+        "pairs": len(pairs),
+        "cold": cold_runs,
+        "warm": warm_runs,
+        "decoding": decoding(llm, first_calls),
+        "settings": llm.settings(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    llm.close()
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["qwen2.5-1.5b", "qwen2.5-0.5b"])
-    parser.add_argument("--pairs", type=int, default=20)
-    parser.add_argument("--k", type=int, default=Settings().k, help="evidence units per pair")
-    parser.add_argument("--max-claims", type=int, default=Settings().max_claims)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/explain.json"))
     args = parser.parse_args()
-
-    explainer = make_explainer(Settings(composer="extractive"))
-    pairs = demo_pairs(explainer.index.store, args.pairs)
-    results = [bench_model(model, pairs, args.k, args.max_claims) for model in args.models]
+    with PAIRS.open(newline="") as handle:
+        pairs = [(row["user_id"], row["item_id"]) for row in csv.DictReader(handle)]
+    results = [bench_model(model, pairs) for model in args.models]
+    run = run_record()
+    record = {
+        "run": run,
+        "packages": package_versions(("llama-cpp-python", "torch", "faiss-cpu")),
+        "models": results,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(
-        "| model | p50 s | p95 s | tok/s | outside LLM | JSON ok | cites valid | accepted | raw p50 s | raw JSON ok |"
+        "| model | cold p50 / p95 s | warm p50 / p95 s | prompt + generated tokens | calls "
+        "| s per token: raw free / chat API grammar / whyrec | whyrec ÷ raw |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        w, raw = r["whyrec"], r["raw_llama_cpp"]
+        c, w, d = r["cold"]["wall_s"], r["warm"]["wall_s"], r["decoding"]
+        s, tokens = d["seconds_per_token"], r["warm"]
         print(
-            f"| {r['model']} | {w['p50_s']} | {w['p95_s']} | {w['tokens_per_s']} | {w['outside_llm_share']:.1%} "
-            f"| {w['json_parse_success']:.0%} | {w['citation_validity_before_checker']:.0%} "
-            f"| {w['accepted_first_draft']:.0%} first, {w['accepted_all_rounds']:.0%} all | {raw['p50_s']} "
-            f"| {raw['json_parse_success']:.0%} (cites valid {raw['citation_validity']:.0%}) |"
+            f"| {r['model']} | {c['p50']} / {c['p95']} | {w['p50']} / {w['p95']} "
+            f"| {tokens['prompt_tokens_mean']:.0f} + {tokens['completion_tokens_mean']:.0f} | {tokens['calls_mean']} "
+            f"| {s['raw_free']} / {s['chat_api_grammar']} / {s['whyrec_decoder']} | {d['whyrec_to_raw']} |"
         )
-    print(f"pairs: {len(pairs)}, k={args.k}, max claims={args.max_claims}; results: {args.out}")
+    print(f"pairs: {len(pairs)} (data/demo/pairs.csv); results: {args.out}; commit {run['git_commit']}")
 
 
 if __name__ == "__main__":

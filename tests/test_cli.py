@@ -173,3 +173,28 @@ def test_a_bad_setting_is_a_one_line_error(demo_index_dir: Path) -> None:
     user, item = DEMO_PAIRS[1]
     code, _, err = run("explain", "--user", user, "--item", item, "--composer", "magic")
     assert code == 2 and "setting 'composer'" in err and "Traceback" not in err
+
+
+def test_explain_stream_prints_each_accepted_claim_before_the_reason(demo_index_dir: Path) -> None:
+    user, item = DEMO_PAIRS[1]
+    code, out, err = run(
+        "explain",
+        "--user",
+        user,
+        "--item",
+        item,
+        "--composer",
+        "extractive",
+        "--stream",
+        "--index",
+        str(demo_index_dir),
+    )
+    assert code == 0, err
+    told = [line for line in out.splitlines() if line.startswith("✓ ")]
+    assert told and told[0].startswith("✓ Olive Garden Gift Card costs $50.00.")
+    assert out.index(told[-1]) < out.index("checked: ")
+
+
+def test_explain_stream_and_json_together_is_one_clear_error(demo_index_dir: Path) -> None:
+    code, _, err = run("explain", "--item", DEMO_PAIRS[0][1], "--stream", "--json", "--index", str(demo_index_dir))
+    assert code != 0 and "give one of them" in err

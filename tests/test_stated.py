@@ -9,7 +9,7 @@ import pytest
 from conftest import DEMO_PAIRS
 from whyrec.agent import Explainer, LLMComposer
 from whyrec.agent.shape import copies_history
-from whyrec.agent.stated import MAX_STATED, stated_signals
+from whyrec.agent.stated import MAX_STATED, left_to_the_model, stated_signals
 from whyrec.checker import RuleChecker
 from whyrec.checker.lexicon import polarity
 from whyrec.knowledge.signals import SignalMaker
@@ -56,3 +56,23 @@ def test_a_co_interaction_signal_is_not_a_copied_history_line(retriever: PairRet
     units = {e.id: e for e in evidence}
     for signal in [e for e in evidence if e.kind == "signal"]:
         assert not copies_history(signal.text, [signal.id], units)
+
+
+def test_stated_claims_are_told_before_the_model_runs_and_the_models_as_each_closes(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    evidence = retriever.for_pair(USER, ITEM)
+    shown = left_to_the_model(evidence)
+    review = next(n for n, e in enumerate(shown, start=1) if e.kind == "review" and len(e.text.split()) > 6)
+    answer = {"claims": [{"cites": [f"e{review}"], "text": f'A reviewer says "{shown[review - 1].text}"'}]}
+    fake = FakeLLM([json.dumps(answer)])
+    told: list[tuple[str, int]] = []
+    explainer = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt("explain-v4")), RuleChecker())
+    explanation = explainer.explain(
+        USER,
+        ITEM,
+        on_claim=lambda claim, verdict: told.append((claim.text, len(fake.calls))) if verdict.accepted else None,
+    )
+    stated = stated_signals(evidence)
+    assert told[: len(stated)] == [(u.text, 0) for u in stated]  # before the model was called
+    assert [text for text, _ in told] == [c.text for c in explanation.claims]

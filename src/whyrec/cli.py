@@ -5,15 +5,18 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from whyrec.config import Settings
 from whyrec.errors import WhyrecError
+from whyrec.schema import Claim, ClaimVerdict
 
 app = typer.Typer(
     help="Explain recommendations with cited evidence, and refuse to say what the evidence does not support.",
@@ -121,6 +124,9 @@ def explain(
     k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Evidence units to retrieve.")] = None,
     question: Annotated[str | None, typer.Option(help="Rank evidence by this question instead.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Explanation record as JSON.")] = False,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print each claim as soon as the checker accepts it, then the reason.")
+    ] = False,
     model: ModelOption = None,
     composer: ComposerOption = None,
     gpu_layers: GpuLayersOption = None,
@@ -130,9 +136,17 @@ def explain(
     from whyrec.factory import make_explainer
     from whyrec.render import render_explanation
 
+    if stream and as_json:
+        raise WhyrecError("--stream prints claims as they come and --json one record at the end: give one of them")
     settings = _settings(index=index_dir, k=k, model=model, composer=composer, gpu_layers=gpu_layers)
     explainer = make_explainer(settings)
-    explanation = explainer.explain(user, item, question=question, k=k)  # with what the user told whyrec before
+    started = time.perf_counter()
+
+    def show(claim: Claim, verdict: ClaimVerdict) -> None:
+        out.print(f"[green]✓[/green] {escape(claim.text)} [dim]({time.perf_counter() - started:.1f} s)[/dim]")
+
+    # with what the user told whyrec before
+    explanation = explainer.explain(user, item, question=question, k=k, on_claim=show if stream else None)
     if as_json:
         sys.stdout.write(explanation.model_dump_json(indent=2) + "\n")
         return

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whyrec.agent.stated import left_to_the_model, stated_signals
 from whyrec.errors import WhyrecError
 from whyrec.feedback import FeedbackStore
 from whyrec.files import write_atomic
@@ -42,13 +43,20 @@ def example(explanation: Explanation, store: Store, profiles: AspectProfiler) ->
     product = store.product(explanation.item_id)
     if product is None:
         raise WhyrecError("the item is no longer in the catalogue")
+    prompt = load_prompt(model.prompt_version)
     evidence = sorted(explanation.evidence, key=lambda e: e.rank)
+    claims = list(explanation.claims)
+    if prompt.states_signals:  # whyrec stated its signals itself: the model saw the rest and wrote the other claims
+        stated = {unit.id for unit in stated_signals(evidence)}
+        evidence = left_to_the_model(evidence)
+        claims = [claim for claim in claims if not set(claim.cites) & stated]
+        if not claims:
+            raise WhyrecError("every claim is one whyrec stated itself")
     evidence = evidence[: len(evidence) - explanation.manifest.evidence_trimmed]
     handles = handles_for(evidence)
     by_id = {unit_id: handle for handle, unit_id in handles.items()}
-    if any(cite not in by_id for claim in explanation.claims for cite in claim.cites):
+    if any(cite not in by_id for claim in claims for cite in claim.cites):
         raise WhyrecError("a claim cites evidence the prompt did not show")
-    prompt = load_prompt(model.prompt_version)
     # The prompt as it was rendered: the manifest records its profile and question (reasons written before it did
     # get the user's profile as it reads now, and no question).
     profile = explanation.manifest.profile
@@ -60,9 +68,7 @@ def example(explanation: Explanation, store: Store, profiles: AspectProfiler) ->
         {"role": m["role"], "content": m["content"]}
         for m in prompt.messages(product.title, profile, question, evidence)
     ]
-    answer = {
-        "claims": [{"cites": [by_id[c] for c in claim.cites], "text": claim.text} for claim in explanation.claims]
-    }
+    answer = {"claims": [{"cites": [by_id[c] for c in claim.cites], "text": claim.text} for claim in claims]}
     messages.append({"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)})
     return {
         "messages": messages,

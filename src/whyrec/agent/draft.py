@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,6 +70,9 @@ class DraftRequest(BaseModel):
     user_id: str | None = Field(default=None, description="Whom the reason is for: picks the prompt in an A/B test.")
 
 
+ClaimListener = Callable[[DraftClaim], None]
+
+
 class Composer(Protocol):
     """Writes a short reason for recommending an item, each claim citing the evidence ids it rests on."""
 
@@ -78,7 +81,9 @@ class Composer(Protocol):
     # left out. The extractive composer quotes by design (its traceability), so copying is its way of writing.
     rewrites: bool
 
-    def compose(self, request: DraftRequest) -> Draft: ...
+    def compose(self, request: DraftRequest, on_claim: ClaimListener | None = None) -> Draft:
+        """The draft; `on_claim` hears each claim as soon as it is written, before the draft is done."""
+        ...
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
         """Rewrite the rejected claims (or give none); a composer that cannot returns an empty draft."""

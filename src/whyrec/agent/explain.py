@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,7 @@ class EvidenceFilters:
 
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts: retrieve, generate, check, repair
+CheckedListener = Callable[[Claim, ClaimVerdict], None]  # told each claim the checker accepted, as soon as it has
 
 
 def no_progress(stage: str) -> None:
@@ -139,12 +140,16 @@ class Explainer:
         *,
         filters: EvidenceFilters | None = None,
         progress: Progress = no_progress,
+        on_claim: CheckedListener | None = None,
     ) -> Explanation:
-        """A checked reason for (user, item). `filters` (from a chat) leave evidence out before the composer sees
-        it, and the profile then leads with the aspects the user asked about. `progress` hears each stage start (for
-        a client waiting on a slow model). No user (cold start): a reason from the item's evidence alone, in which
-        the checker accepts no claim about "you", since no evidence is the shopper's own."""
-        return self.finish(self.draft_for(user_id, item_id, question, k, filters=filters, progress=progress), progress)
+        """A checked reason for (user, item). `on_claim` hears each claim that will stand in the reason as soon as
+        the checker has accepted it, while the model is still writing the rest (`_Teller`). `filters` (from a chat)
+        leave evidence out before the composer sees it, and the profile then leads with the aspects the user asked
+        about. `progress` hears each stage start (for a client waiting on a slow model). No user (cold start): a
+        reason from the item's evidence alone, in which the checker accepts no claim about "you", since no evidence
+        is the shopper's own."""
+        first = self.draft_for(user_id, item_id, question, k, filters=filters, progress=progress, on_claim=on_claim)
+        return self.finish(first, progress)
 
     def finish(self, first: FirstDraft, progress: Progress = no_progress) -> Explanation:
         """The check + re-ask half of `explain`: keep the draft's supported claims, show the composer the rejected
@@ -203,6 +208,7 @@ class Explainer:
         *,
         filters: EvidenceFilters | None = None,
         progress: Progress = no_progress,
+        on_claim: CheckedListener | None = None,
     ) -> FirstDraft:
         """The retrieve + compose half of `explain`: the pair's evidence and the composer's first draft, unchecked
         (the fallback composer writes it on a model error). `whyrec eval explain` scores it as the LLM without the
@@ -227,16 +233,19 @@ class Explainer:
         progress("generate")
 
         composer, fallback_reason = self.composer, None
+        teller = _Teller(self, request, composer.rewrites, on_claim) if on_claim is not None else None
         if not evidence:  # nothing to rest a claim on: abstain without asking anyone to invent one
             draft = Draft(claims=[])
         else:
             try:
-                draft = composer.compose(request)
+                draft = composer.compose(request, on_claim=teller)
             except ModelError as exc:
                 if self.fallback is None:
                     raise
                 composer, fallback_reason = self.fallback, str(exc)
-                draft = composer.compose(request)
+                if on_claim is not None:
+                    teller = _Teller(self, request, composer.rewrites, on_claim, told=teller.told if teller else ())
+                draft = composer.compose(request, on_claim=teller)
         clock.lap("generate")
         told = filters.preferences if filters is not None and filters.preferences != Preferences() else None
         return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock, told)
@@ -314,6 +323,43 @@ class Explainer:
         from whyrec.agent.runnable import explain_runnable
 
         return explain_runnable(self)
+
+
+class _Teller:
+    """Checks each claim the composer tells as it is written and passes on the ones that will stand in the reason:
+    accepted (cited again when only the citation was wrong), neither a copied history line nor thin (a thin claim is
+    left out only when two others stand, which is known at the end: it is not told early). The final reason is
+    checked again as a whole; streaming changes when a claim is shown, never whether."""
+
+    def __init__(
+        self,
+        explainer: Explainer,
+        request: DraftRequest,
+        rewrites: bool,
+        listener: CheckedListener,
+        told: Collection[str] = (),
+    ):
+        self.explainer = explainer
+        self.request = request
+        self.rewrites = rewrites
+        self.listener = listener
+        self.told: set[str] = set(told)
+        vocabulary = explainer.profiles.vocabulary
+        self._thin = (sentiment_words(), vocabulary.kinds, vocabulary.frequency.keys())
+
+    def __call__(self, claim: DraftClaim) -> None:
+        evidence = self.request.evidence
+        verdicts = self.explainer._check([claim], evidence, attempt=1)
+        [claim], verdicts = self.explainer._recite([claim], verdicts, evidence)
+        verdicts, copies = _mark_copies([claim], verdicts, evidence) if self.rewrites else (verdicts, [])
+        opinion, kinds, aspects = self._thin
+        if not verdicts[0].accepted or copies or claim.text.lower() in self.told:
+            return
+        if is_thin(claim.text, self.request.product.title, opinion, kinds, aspects):
+            return
+        self.told.add(claim.text.lower())
+        _, [placed] = place_claims([claim])
+        self.listener(placed, verdicts[0].model_copy(update={"claim": placed}))
 
 
 MIN_CLAIMS = 2  # thin claims are left out only when at least this many others remain

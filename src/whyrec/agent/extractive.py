@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
+from whyrec.agent.draft import ClaimListener, Draft, DraftClaim, DraftRequest, Usage
 from whyrec.schema import ClaimVerdict, Evidence, ModelRun, Product
 
 MAX_QUOTE_CHARS = 160
@@ -31,7 +31,7 @@ class ExtractiveComposer:
     name = "extractive"
     rewrites = False
 
-    def compose(self, request: DraftRequest) -> Draft:
+    def compose(self, request: DraftRequest, on_claim: ClaimListener | None = None) -> Draft:
         product, evidence = request.product, request.evidence
         by_field = {e.field: e for e in evidence if e.kind == "spec" and e.field}
         claims: list[DraftClaim] = []
@@ -51,6 +51,9 @@ class ExtractiveComposer:
         seller = [e for e in evidence if e.kind == "description" or e.field == "feature"]
         if len(claims) < 2 and seller:  # thin evidence: let the seller's own words make the second sentence
             claims.append(DraftClaim(text=f'The seller says: "{_quote(seller[0].text)}"', cites=[seller[0].id]))
+        if on_claim is not None:
+            for claim in claims[:4]:
+                on_claim(claim)
         return Draft(claims=claims[:4])
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:

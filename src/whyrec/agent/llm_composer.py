@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from whyrec.agent.draft import Draft, DraftClaim, DraftRequest, Usage
+from whyrec.agent.draft import ClaimListener, Draft, DraftClaim, DraftRequest, Usage
 from whyrec.agent.stated import left_to_the_model, stated_claims
 from whyrec.errors import ModelError, WhyrecError
 from whyrec.llm.base import LLM, ChatMessage
@@ -147,18 +147,22 @@ class LLMComposer:
                 )
             evidence = evidence[:-1]
 
-    def compose(self, request: DraftRequest) -> Draft:
+    def compose(self, request: DraftRequest, on_claim: ClaimListener | None = None) -> Draft:
         """The model's draft; with a prompt that `states_signals`, whyrec's own signal claims come first and the
-        model writes the rest from the item's evidence (`whyrec.agent.stated`)."""
+        model writes the rest from the item's evidence (`whyrec.agent.stated`). `on_claim` hears the stated claims
+        at once and each of the model's as soon as its JSON object closes."""
         prompt = self.prompt_for(request.user_id)
         stated: list[DraftClaim] = []
         if prompt.states_signals:
             stated = stated_claims(request.evidence)
             request = request.model_copy(update={"evidence": left_to_the_model(request.evidence)})
+            if on_claim is not None:
+                for claim in stated:
+                    on_claim(claim)
         messages, evidence = self.fit(request)
         usage = Usage(trimmed=len(_shown(request.evidence)) - len(evidence), prompt_version=prompt.version)
         limit = self.max_claims or prompt.max_claims
-        draft = self._generate(messages, handles_for(evidence), usage, max_claims=limit)
+        draft = self._generate(messages, handles_for(evidence), usage, max_claims=limit, on_claim=on_claim)
         return draft.model_copy(update={"claims": [*stated, *draft.claims]}) if stated else draft
 
     def repair(self, request: DraftRequest, draft: Draft, rejected: Sequence[ClaimVerdict]) -> Draft:
@@ -175,12 +179,20 @@ class LLMComposer:
         messages = prompt.repair_messages(draft.messages[:-1], draft.messages[-1]["content"], lines)
         return self._generate(messages, draft.handles, Usage(prompt_version=prompt.version), max_claims=len(rejected))
 
-    def _generate(self, messages: list[ChatMessage], handles: dict[str, str], usage: Usage, max_claims: int) -> Draft:
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        handles: dict[str, str],
+        usage: Usage,
+        max_claims: int,
+        on_claim: ClaimListener | None = None,
+    ) -> Draft:
         schema = claims_schema(list(handles), max_claims)
         max_tokens, problem = self.max_tokens, ""
         for _attempt in range(2):
             asked = messages if not problem else [*messages, _retry_note(problem)]
-            generation = self.llm.chat(asked, schema, max_tokens, static=ExplainPrompt.STATIC_MESSAGES)
+            listen = _ClaimStream(handles, on_claim) if on_claim is not None and not problem else None
+            generation = self.llm.chat(asked, schema, max_tokens, static=ExplainPrompt.STATIC_MESSAGES, on_text=listen)
             try:
                 claims = parse_answer(generation.text, handles)
             except ValueError as exc:
@@ -192,6 +204,32 @@ class LLMComposer:
             answered = [*messages, ChatMessage(role="assistant", content=generation.text)]
             return Draft(claims=claims, usage=usage, messages=answered, handles=handles)
         raise ModelError(f"{self.llm.name} gave no usable answer twice ({problem})")
+
+
+class _ClaimStream:
+    """Hears the answer grow (`LLM.chat`'s `on_text`) and tells each claim once its JSON object has closed."""
+
+    def __init__(self, handles: dict[str, str], on_claim: ClaimListener):
+        self.handles = handles
+        self.on_claim = on_claim
+        self.told = 0
+        self.seen = 0
+
+    def __call__(self, text: str) -> bool:
+        closed = text.count("}")
+        if closed == self.seen:
+            return False  # no object closed since the last look: nothing new can parse
+        self.seen = closed
+        for ending in ("]}", ""):  # a claim's "}" just closed, or the whole answer did
+            try:
+                claims = parse_answer(text.rstrip().rstrip(",") + ending, self.handles)
+            except ValueError:
+                continue
+            for claim in claims[self.told :]:
+                self.on_claim(claim)
+            self.told = max(self.told, len(claims))
+            break
+        return False
 
 
 def _shown(evidence: Sequence[Evidence]) -> list[Evidence]:
