@@ -4,7 +4,8 @@ llama.cpp on the same prompts, all in one run.
 - **cold**: `whyrec explain --json` in a new process per pair (imports, embedder, index, model load included), wall
   time; the static prompt prefix's state is on disk (one process before the timed ones builds it; that first process
   is reported alone as `first_ever_s`).
-- **warm**: `Explainer.explain` in this process after one untimed call, wall time and the manifest's stages.
+- **warm**: `Explainer.explain` in this process after one untimed call, wall time, the time until the first checked
+  claim is told (`on_claim`: a claim the reason will hold, accepted by the checker) and the manifest's stages.
 - **decoding**: the first model call of each warm pair again, from an empty context and with the same token budget:
   raw llama.cpp free generation (no grammar), llama-cpp-python's grammar-bound chat API (what whyrec called before
   W2 3/5), and whyrec's decoder (`whyrec.llm.decode`). Seconds per generated token are compared, since free
@@ -34,6 +35,7 @@ from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import make_explainer, make_llm
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
 from whyrec.llm.llama import LlamaCppLLM
+from whyrec.schema import Claim, ClaimVerdict
 
 PAIRS = Path(__file__).resolve().parents[1] / "data" / "demo" / "pairs.csv"
 WHYREC = Path(sys.executable).with_name("whyrec")
@@ -80,6 +82,18 @@ class Recorder:
         return generation
 
 
+class _Stopwatch:
+    """An `on_claim` listener that keeps when the first claim was told."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: float | None = None
+
+    def __call__(self, claim: Claim, verdict: ClaimVerdict) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+
+
 def cold(model: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     def run(user: str, item: str) -> tuple[float, dict[str, Any]]:
         started = time.perf_counter()
@@ -111,11 +125,12 @@ def warm(settings: Settings, recorder: Recorder, pairs: list[tuple[str, str]]) -
     explainer = make_explainer(settings, llm=recorder)
     explainer.explain(*pairs[0])  # loads the model and the prefix state: not per-reason cost
     recorder.calls.clear()
-    walls, stages, calls, prompt, completion, reasons = [], [], [], [], [], []
+    walls, first_claim, stages, calls, prompt, completion, reasons = [], [], [], [], [], [], []
     for user, item in pairs:
-        started = time.perf_counter()
-        explanation = explainer.explain(user, item)
-        walls.append(time.perf_counter() - started)
+        heard = _Stopwatch()
+        explanation = explainer.explain(user, item, on_claim=heard)
+        walls.append(time.perf_counter() - heard.started)
+        first_claim.append((heard.first or time.perf_counter()) - heard.started)
         stages.append(explanation.manifest.timings_ms)
         run = explanation.manifest.model
         assert run is not None
@@ -126,6 +141,7 @@ def warm(settings: Settings, recorder: Recorder, pairs: list[tuple[str, str]]) -
     stage_names = sorted({name for s in stages for name in s} - {"total"})
     return {
         "wall_s": spread(walls),
+        "first_checked_claim_s": spread(first_claim),
         "stages_ms_p50": {name: round(statistics.median(s.get(name, 0.0) for s in stages), 1) for name in stage_names},
         "calls_mean": round(statistics.mean(calls), 2),
         "prompt_tokens_mean": round(statistics.mean(prompt), 1),
@@ -209,15 +225,16 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(
-        "| model | cold p50 / p95 s | warm p50 / p95 s | prompt + generated tokens | calls "
+        "| model | cold p50 / p95 s | warm p50 / p95 s | first checked claim, warm, p50 / p95 s "
+        "| prompt + generated tokens | calls "
         "| s per token: raw free / chat API grammar / whyrec | whyrec ÷ raw |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        c, w, d = r["cold"]["wall_s"], r["warm"]["wall_s"], r["decoding"]
+        c, w, d, f = r["cold"]["wall_s"], r["warm"]["wall_s"], r["decoding"], r["warm"]["first_checked_claim_s"]
         s, tokens = d["seconds_per_token"], r["warm"]
         print(
-            f"| {r['model']} | {c['p50']} / {c['p95']} | {w['p50']} / {w['p95']} "
+            f"| {r['model']} | {c['p50']} / {c['p95']} | {w['p50']} / {w['p95']} | {f['p50']} / {f['p95']} "
             f"| {tokens['prompt_tokens_mean']:.0f} + {tokens['completion_tokens_mean']:.0f} | {tokens['calls_mean']} "
             f"| {s['raw_free']} / {s['chat_api_grammar']} / {s['whyrec_decoder']} | {d['whyrec_to_raw']} |"
         )

@@ -97,6 +97,22 @@ def test_subject_is_reviewer_needs_a_review_and_reviewers_need_more_than_one() -
     )
 
 
+def test_one_reviewers_words_come_from_one_review() -> None:
+    # two reviewers' sentences told as one reviewer's (a reader found "A reviewer says it's for Christmas and
+    # everyone loves it" made of two reviews)
+    assert outcome("A reviewer says it arrived quickly and the activation was easy.", "P:rev:R2:s1", "P:rev:R5:s1") == (
+        "unsupported",
+        "subject_is_reviewer",
+    )
+    assert outcome("A reviewer says it came quickly by email.", "P:rev:R7:s1")[0] == "supported"
+
+
+def test_the_sellers_words_come_from_the_seller() -> None:
+    assert outcome("The seller says the card never expires.", "P:desc:s1")[0] == "supported"
+    # a reviewer's sentence told as the seller's
+    assert outcome("A seller says it arrived quickly.", "P:rev:R2:s1") == ("unsupported", "subject_is_seller")
+
+
 # --- quote_exact ------------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,12 @@ ABOUT_ONE_REVIEWER = re.compile(rf"\b(a|one|another|the)\s+(?:\w+\s+)?({_ONE})\b
 # Plural reviewers: the nouns themselves, or "many/several/most/some ..." and "people/everyone/others" as the subject
 # of a saying verb ("people say", "most love it"); not "several awards" or "the richest people".
 _SAYING = r"say|said|says|find|found|like|liked|love|loved|report|reported|complain|complained|mention|mentioned|agree"
+# Told as the seller's words: "the seller says", "a seller describes", "the listing states", "the manufacturer calls".
+ABOUT_SELLER = re.compile(
+    r"\b(?:the|a|its)\s+(?:seller|listing|manufacturer|maker|description)\s+"
+    r"(?:says?|said|states?|stated|describes?|described|calls?|called|claims?|claimed|lists?|listed|notes?|noted)\b",
+    re.I,
+)
 ABOUT_REVIEWERS = re.compile(
     rf"\b(reviewers|customers|buyers|users|shoppers|purchasers|readers|subscribers|owners"
     rf"|(?:people|everyone|others|many|several|most|some)\s+(?:\w+\s+)?(?:{_SAYING}))\b",

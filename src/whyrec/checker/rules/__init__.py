@@ -18,7 +18,7 @@ from whyrec.checker.rules.other_product import AboutThisItem
 from whyrec.checker.rules.polarity import FeelingBacked, PolarityAgrees
 from whyrec.checker.rules.price import ItemPriceAgrees, PriceJudgementBacked
 from whyrec.checker.rules.shares import SharesMatch
-from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsUser
+from whyrec.checker.rules.subject import SubjectIsReviewer, SubjectIsSeller, SubjectIsUser
 from whyrec.checker.rules.superlative import SuperlativeBacked
 from whyrec.checker.rules.support import ContentSupport
 
@@ -36,7 +36,7 @@ def default_stages() -> list[Stage]:
     return [
         Stage("content", (NoMarkup(), ContentPresent(), NotFirstPerson())),
         Stage("citation", (CitationPresent(), CitationValid())),
-        Stage("subject", (SubjectIsUser(), SubjectIsReviewer(), AboutThisItem())),
+        Stage("subject", (SubjectIsUser(), SubjectIsReviewer(), SubjectIsSeller(), AboutThisItem())),
         Stage(
             "exact",
             (

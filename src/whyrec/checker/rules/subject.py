@@ -7,6 +7,7 @@ from whyrec.checker.analysis import names
 from whyrec.checker.patterns import (
     ABOUT_ONE_REVIEWER,
     ABOUT_REVIEWERS,
+    ABOUT_SELLER,
     ABOUT_USER,
     AGREE,
     GENERIC_YOU,
@@ -99,6 +100,13 @@ class SubjectIsReviewer:
         counted = max((s.whole for e in view.cited if counts_people(e) for s in shares(e.text)), default=0)
         if not reviews and not counted:
             return Decision("unsupported", "a claim about reviewers must cite a review")
+        writers = {e.user_id for e in reviews}
+        if not plural and len(writers) > 1:  # "a reviewer says it's for Christmas and everyone loves it", of two
+            return Decision(
+                "unsupported",
+                f"told as one reviewer's words, but the cited lines are {len(writers)} reviewers'",
+                tuple(whole(e) for e in reviews),
+            )
         if not plural or counted >= 2:  # whyrec counted what several reviews say: the shares rule checks how many
             return None
         words = view.content(ctx)
@@ -116,3 +124,18 @@ class SubjectIsReviewer:
                 tuple(whole(e) for e in reviews),
             )
         return None
+
+
+class SubjectIsSeller:
+    """A claim told as the seller's ("the seller says …", "the listing states …") is backed only by the seller's own
+    words: a reviewer's sentence told as the seller's changes whose word it is."""
+
+    name = "subject_is_seller"
+
+    def __call__(self, view: ClaimView, ctx: Context) -> Decision | None:
+        if not ctx.is_catalogue or not ABOUT_SELLER.search(unquoted(view.claim.text)):
+            return None
+        if any(e.speaker == "seller" for e in view.cited):
+            return None
+        speakers = sorted({e.speaker for e in view.cited})
+        return Decision("unsupported", f"told as the seller's words, but it cites the {' and '.join(speakers)}'s")
