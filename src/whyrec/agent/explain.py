@@ -329,7 +329,8 @@ class _Teller:
     """Checks each claim the composer tells as it is written and passes on the ones that will stand in the reason:
     accepted (cited again when only the citation was wrong), neither a copied history line nor thin (a thin claim is
     left out only when two others stand, which is known at the end: it is not told early). The final reason is
-    checked again as a whole; streaming changes when a claim is shown, never whether."""
+    checked again as a whole, so a told claim stands in it, unless the model's answer failed to parse and was asked
+    for again (its claims are then the second answer's); claims written on the re-ask are not told early."""
 
     def __init__(
         self,
