@@ -303,6 +303,13 @@ def test_chat_stream_sends_each_stage_then_the_answer(client: TestClient) -> Non
     assert stages[:3] == ["retrieve", "generate", "check"]
     name, answer = events[-1]
     assert name == "answer" and answer["intent"] == "why" and answer["explanations"]
+    # each claim the answer holds was told before it, as soon as the checker accepted it, before the check stage
+    told = [(n, data) for n, (name, data) in enumerate(events) if name == "claim"]
+    (explanation,) = answer["explanations"]
+    assert [data["text"] for _, data in told] == [claim["text"] for claim in explanation["claims"]]
+    assert [data["cites"] for _, data in told] == [claim["cites"] for claim in explanation["claims"]]
+    check = next(n for n, (name, data) in enumerate(events) if name == "stage" and data["stage"] == "check")
+    assert told[0][0] < check
     follow = {"session_id": answer["session_id"], "message": "show sources"}
     with client.stream("POST", "/v1/chat/stream", json=follow) as response:
         assert _events(response.read().decode())[-1][1]["turn"] == 2

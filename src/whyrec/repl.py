@@ -53,7 +53,10 @@ def run_repl(chat: Chat, session: ChatSession, console: Console) -> None:
                 raise WhyrecError(f"unknown command {command}; /help lists them")
             else:
                 with console.status("thinking…"):
-                    answer = chat.ask(session, line)
+                    # each claim as soon as the checker accepts it, then the whole answer
+                    answer = chat.ask(
+                        session, line, on_claim=lambda claim, _: console.print(f"[dim]✓ {escape(claim.text)}[/dim]")
+                    )
                 console.print(render_chat_answer(answer, titles))
         except KeyboardInterrupt:  # Ctrl-C while thinking drops that answer; the session goes on
             console.print("[yellow]interrupted[/yellow]")

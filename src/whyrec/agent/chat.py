@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 
-from whyrec.agent.explain import EvidenceFilters, Explainer, Progress, no_progress
+from whyrec.agent.explain import CheckedListener, EvidenceFilters, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
 from whyrec.checker.lexicon import polarity
@@ -101,6 +101,7 @@ class Chat:
         self.max_messages = max_messages
         self.feedback = feedback
         self._progress: Progress = no_progress  # the current ask's listener (calls are serialised)
+        self._on_claim: CheckedListener | None = None  # and the one that hears each checked claim early
 
     @property
     def store(self) -> Store:
@@ -119,20 +120,27 @@ class Chat:
         self.explainer.retriever.check_pair(session.user_id, item_id)
         session.item_id, session.asked, session.shown, session.last = item_id, None, set(), None
 
-    def ask(self, session: ChatSession, message: str, progress: Progress = no_progress) -> ChatAnswer:
-        """Answer one message; `progress` hears each stage of each explanation as it starts."""
+    def ask(
+        self,
+        session: ChatSession,
+        message: str,
+        progress: Progress = no_progress,
+        on_claim: CheckedListener | None = None,
+    ) -> ChatAnswer:
+        """Answer one message; `progress` hears each stage of each explanation as it starts, `on_claim` each claim
+        an explanation will hold as soon as the checker accepts it (`Explainer.explain`)."""
         message = " ".join(message.split())
         if not message:
             raise WhyrecError("the message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
             raise WhyrecError(f"the message is {len(message):,} characters; the limit is {MAX_MESSAGE_CHARS:,}")
         reading = read_message(message)
-        self._progress = progress
+        self._progress, self._on_claim = progress, on_claim
         about = session.last  # what feedback in this message is about
         try:
             answer = self._answer(session, message, reading)
         finally:
-            self._progress = no_progress
+            self._progress, self._on_claim = no_progress, None
         if reading.intent == "feedback" and self.feedback is not None:
             self.feedback.record(*_feedback_on(session, message, about))
         session.turns += 1
@@ -257,7 +265,9 @@ class Chat:
             question = ", ".join(session.preferences.focus)
         filters = filters or EvidenceFilters(session.preferences)
         item = item_id or session.item_id
-        return self.explainer.explain(session.user_id, item, question, filters=filters, progress=self._progress)
+        return self.explainer.explain(
+            session.user_id, item, question, filters=filters, progress=self._progress, on_claim=self._on_claim
+        )
 
     def _compare(self, session: ChatSession, reading: Reading, reply: Reply) -> ChatAnswer:
         other = self.find_item(reading.other, exclude=session.item_id) or (

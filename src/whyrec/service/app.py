@@ -53,6 +53,7 @@ STATIC = resources.files("whyrec.service") / "static"
 ID = Field(min_length=1, max_length=200)
 SSE_DESCRIPTION = (
     'Server-sent events: `stage` ({"stage": "retrieve"|"generate"|"check"|"repair"}) as each stage starts, '
+    '`claim` ({"text", "cites"}) as soon as the checker accepts a claim the answer will hold, '
     'then one `answer` (a ChatAnswer) or one `error` ({"code", "message"}).'
 )
 # The log has the path and the cause; the answer has neither.
@@ -345,7 +346,8 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         responses={200: {"content": {"text/event-stream": {}}, "description": SSE_DESCRIPTION}},
     )
     def chat_stream(body: ChatBody) -> StreamingResponse:
-        """The same chat turn as server-sent events: `stage` as each stage starts, then `answer` (or `error`)."""
+        """The same chat turn as server-sent events: `stage` as each stage starts, `claim` as each checked claim is
+        ready, then `answer` (or `error`)."""
         with service.turn():  # a bad session or id is still a plain 404/422, before the stream starts
             session = session_for(body)
         events: queue.Queue[tuple[str, Any] | None] = queue.Queue()
@@ -353,7 +355,14 @@ def create_app(service: Service, token: str | None = None, max_body_bytes: int =
         def work() -> None:
             try:
                 with service.turn():
-                    answer = service.chat.ask(session, body.message, progress=lambda s: events.put(("stage", s)))
+                    answer = service.chat.ask(
+                        session,
+                        body.message,
+                        progress=lambda stage: events.put(("stage", stage)),
+                        on_claim=lambda claim, verdict: events.put(
+                            ("claim", {"text": claim.text, "cites": claim.cites})
+                        ),
+                    )
                 events.put(("answer", answer.model_dump(mode="json")))
             except ModelError as exc:
                 log.error("model error: %s", exc)

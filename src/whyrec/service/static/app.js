@@ -67,8 +67,9 @@ async function api(path, body) {
   return (await send(path, body)).json();
 }
 
-/** POST to a server-sent-events endpoint: `onStage(name)` for each `stage` event; resolves with the `answer`. */
-async function stream(path, body, onStage) {
+/** POST to a server-sent-events endpoint: `onStage(name)` for each `stage` event, `onClaim({text, cites})` for each
+ * checked claim told early; resolves with the `answer`. */
+async function stream(path, body, onStage, onClaim) {
   const response = await send(path, body, "text/event-stream");
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -83,6 +84,7 @@ async function stream(path, body, onStage) {
       const fields = Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)]));
       const data = JSON.parse(fields.data);
       if (fields.event === "stage") onStage(data.stage);
+      else if (fields.event === "claim") onClaim(data);
       else if (fields.event === "answer") return data;
       else if (fields.event === "error") throw new ApiError(200, data.code, data.message);
     }
@@ -199,12 +201,22 @@ async function ask(text) {
   if (!message || state.busy || !state.userId || !state.itemId) return;
   setBusy(true);
   log(el("div", { class: "turn mine" }, el("p", { class: "bubble", text: message })));
-  const pending = el("div", { class: "turn pending", text: STAGES.retrieve });
+  // The stage being run, and below it each claim the checker has accepted so far (as text: never markup).
+  const status = el("p", { class: "status", text: STAGES.retrieve });
+  const early = el("ul", { class: "early" });
+  const pending = el("div", { class: "turn pending" }, status, early);
   log(pending);
   try {
-    const answer = await chat(message, (stage) => {
-      pending.textContent = STAGES[stage] ?? pending.textContent;
-    });
+    const answer = await chat(
+      message,
+      (stage) => {
+        status.textContent = STAGES[stage] ?? status.textContent;
+      },
+      (claim) => {
+        early.append(el("li", { class: "early-claim", text: claim.text }));
+        $("log").scrollTop = $("log").scrollHeight;
+      },
+    );
     state.sessionId = answer.session_id;
     pending.replaceWith(renderAnswer(answer));
     showPreferences(answer.preferences);
@@ -217,15 +229,16 @@ async function ask(text) {
   }
 }
 
-async function chat(message, onStage) {
+async function chat(message, onStage, onClaim) {
   const fresh = { message, user_id: state.userId, item_id: state.itemId };
-  if (!state.sessionId) return stream("/v1/chat/stream", fresh, onStage);
+  if (!state.sessionId) return stream("/v1/chat/stream", fresh, onStage, onClaim);
   try {
-    return await stream("/v1/chat/stream", { message, session_id: state.sessionId, item_id: state.itemId }, onStage);
+    const follow = { message, session_id: state.sessionId, item_id: state.itemId };
+    return await stream("/v1/chat/stream", follow, onStage, onClaim);
   } catch (error) {
     if (error.status !== 404) throw error;
     state.sessionId = null; // the server no longer knows the session (a restart): start another
-    return stream("/v1/chat/stream", fresh, onStage);
+    return stream("/v1/chat/stream", fresh, onStage, onClaim);
   }
 }
 
