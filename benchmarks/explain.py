@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from explain_table import table  # this directory's README-table formatter
+
 from whyrec.config import Settings
 from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import make_explainer, make_llm
@@ -224,20 +226,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(
-        "| model | cold p50 / p95 s | warm p50 / p95 s | first checked claim, warm, p50 / p95 s "
-        "| prompt + generated tokens | calls "
-        "| s per token: raw free / chat API grammar / whyrec | whyrec ÷ raw |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in results:
-        c, w, d, f = r["cold"]["wall_s"], r["warm"]["wall_s"], r["decoding"], r["warm"]["first_checked_claim_s"]
-        s, tokens = d["seconds_per_token"], r["warm"]
-        print(
-            f"| {r['model']} | {c['p50']} / {c['p95']} | {w['p50']} / {w['p95']} | {f['p50']} / {f['p95']} "
-            f"| {tokens['prompt_tokens_mean']:.0f} + {tokens['completion_tokens_mean']:.0f} | {tokens['calls_mean']} "
-            f"| {s['raw_free']} / {s['chat_api_grammar']} / {s['whyrec_decoder']} | {d['whyrec_to_raw']} |"
-        )
+    print(table(record))
     print(f"pairs: {len(pairs)} (data/demo/pairs.csv); results: {args.out}; commit {run['git_commit']}")
 
 
