@@ -18,9 +18,8 @@ from typing import Any
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.shape import copies_history, is_thin
+from whyrec.agent.shape import copies_history, is_thin_in
 from whyrec.checker import RuleChecker
-from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
 from whyrec.knowledge.text import STOPWORDS
@@ -159,7 +158,7 @@ class Explainer:
         progress("check")
 
         drafted, verdicts = self._recite(draft.claims, self._check(draft.claims, evidence, attempt=1), evidence)
-        verdicts, copies = _mark_copies(drafted, verdicts, evidence) if composer.rewrites else (verdicts, [])
+        verdicts, copies = _mark_copies(drafted, verdicts, evidence, composer.rewrites)
         clock.lap("check")
         kept: list[DraftClaim] = []
         _keep_supported(kept, drafted, verdicts, skip=copies)
@@ -176,7 +175,7 @@ class Explainer:
             progress("check")
             usage = usage + repair.usage
             again, second = self._recite(repair.claims, self._check(repair.claims, evidence, attempt=2), evidence)
-            second, copied_again = _mark_copies(again, second, evidence) if composer.rewrites else (second, [])
+            second, copied_again = _mark_copies(again, second, evidence, composer.rewrites)
             clock.lap("check")
             repaired = _keep_supported(kept, again, second, skip=copied_again)
             verdicts += second
@@ -345,18 +344,15 @@ class _Teller:
         self.rewrites = rewrites
         self.listener = listener
         self.told: set[str] = set(told)
-        vocabulary = explainer.profiles.vocabulary
-        self._thin = (sentiment_words(), vocabulary.kinds, vocabulary.frequency.keys())
 
     def __call__(self, claim: DraftClaim) -> None:
         evidence = self.request.evidence
         verdicts = self.explainer._check([claim], evidence, attempt=1)
         [claim], verdicts = self.explainer._recite([claim], verdicts, evidence)
-        verdicts, copies = _mark_copies([claim], verdicts, evidence) if self.rewrites else (verdicts, [])
-        opinion, kinds, aspects = self._thin
+        verdicts, copies = _mark_copies([claim], verdicts, evidence, self.rewrites)
         if not verdicts[0].accepted or copies or claim.text.lower() in self.told:
             return
-        if is_thin(claim.text, self.request.product.title, opinion, kinds, aspects):
+        if is_thin_in(claim.text, self.request.product.title, self.explainer.profiles.vocabulary):
             return
         self.told.add(claim.text.lower())
         _, [placed] = place_claims([claim])
@@ -377,13 +373,17 @@ def _closest(text: str, evidence: Sequence[Evidence], exclude: Sequence[str]) ->
 
 
 def _mark_copies(
-    claims: Sequence[DraftClaim], verdicts: list[ClaimVerdict], evidence: Sequence[Evidence]
+    claims: Sequence[DraftClaim], verdicts: list[ClaimVerdict], evidence: Sequence[Evidence], rewrites: bool
 ) -> tuple[list[ClaimVerdict], list[tuple[int, str]]]:
     """The verdicts, those of true claims that copy a history line saying so, and the index of each such claim with
     why (`whyrec.agent.shape`): they are left out of the reason. (A reviewer's first-person story told as the reason's
-    own is the checker's `first_person` rule; one told as the reviewer's may repeat its words.)"""
+    own is the checker's `first_person` rule; one told as the reviewer's may repeat its words.) A composer that does
+    not `rewrites` (the extractive one quotes by design) has its claims as they are."""
     units = {e.id: e for e in evidence}
-    marked, copies = list(verdicts), []
+    marked = list(verdicts)
+    copies: list[tuple[int, str]] = []
+    if not rewrites:
+        return marked, copies
     for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
         if not verdict.accepted:
             continue
@@ -424,8 +424,7 @@ def _without_thin(
     kept: list[DraftClaim], title: str, vocabulary: AspectVocabulary
 ) -> tuple[list[DraftClaim], set[str]]:
     """The kept claims without the thin ones when MIN_CLAIMS others remain, and the texts (lower case) left out."""
-    opinion, aspects = sentiment_words(), vocabulary.frequency.keys()
-    thin = {c.text.lower() for c in kept if is_thin(c.text, title, opinion, vocabulary.kinds, aspects)}
+    thin = {c.text.lower() for c in kept if is_thin_in(c.text, title, vocabulary)}
     if len(kept) - len(thin) < MIN_CLAIMS:
         return kept, set()
     return [c for c in kept if c.text.lower() not in thin], thin

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 
-from whyrec.knowledge.aspects import tokenize
+from whyrec.checker.lexicon import sentiment_words
+from whyrec.knowledge.aspects import AspectVocabulary, tokenize
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence
 
@@ -63,6 +64,11 @@ def is_thin(
         and not (len(w) == 1 and w.isalpha())
     ]
     return not left
+
+
+def is_thin_in(text: str, title: str, vocabulary: AspectVocabulary) -> bool:
+    """`is_thin` with VADER's lexicon as the opinion words and the catalogue's kind and aspect words."""
+    return is_thin(text, title, sentiment_words(), vocabulary.kinds, vocabulary.frequency.keys())
 
 
 def _runs(tokens: list[str]) -> set[tuple[str, ...]]:

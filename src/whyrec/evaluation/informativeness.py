@@ -24,8 +24,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from whyrec.agent.shape import copies_anecdote, copies_history, is_thin
-from whyrec.checker.lexicon import sentiment_words
+from whyrec.agent.shape import copies_anecdote, copies_history, is_thin_in
 from whyrec.checker.patterns import ABOUT_USER
 from whyrec.errors import WhyrecError
 from whyrec.knowledge.aspects import AspectVocabulary
@@ -64,7 +63,6 @@ def measure_informativeness(
     citations (an explanation's verdicts also hold the draft's dropped claims); with `verdicts` None, every claim is."""
     units = {unit.id: unit for unit in evidence}
     accepted = [claim for claim in claims if verdicts is None or _accepted(claim, verdicts)]
-    opinion = sentiment_words()
     item_ids = {unit.item_id for unit in evidence if len(unit.item_id) >= MIN_ID_LENGTH}
     return Informativeness(
         claims=len(claims),
@@ -72,9 +70,7 @@ def measure_informativeness(
         abstained=not claims,
         personal_link=any(_links_shopper(claim, units, user_id) for claim in accepted),
         aspects=frozenset(word for claim in claims for word in vocabulary.in_text(claim.text)),
-        generic_claims=sum(
-            is_thin(claim.text, title, opinion, vocabulary.kinds, vocabulary.frequency.keys()) for claim in claims
-        ),
+        generic_claims=sum(is_thin_in(claim.text, title, vocabulary) for claim in claims),
         copied_anecdotes=sum(copies_anecdote(claim.text, claim.cites, units) for claim in claims),
         copied_history=sum(copies_history(claim.text, claim.cites, units) for claim in claims),
         raw_ids=sum(_shows_id(claim.text, item_ids) for claim in claims),

@@ -54,19 +54,11 @@ class ChatTemplate:
         if not template:
             raise ValueError("the model file has no chat template (tokenizer.chat_template)")
         eos, bos = llama.token_eos(), llama.token_bos()
-        model = llama._model
-        self._formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=model.token_get_text(eos) if eos != -1 else "",
-            bos_token=model.token_get_text(bos) if bos != -1 else "",
-            stop_token_ids=[eos],
-        )
-        self._prefix = Jinja2ChatFormatter(
-            template=template,
-            eos_token=model.token_get_text(eos) if eos != -1 else "",
-            bos_token=model.token_get_text(bos) if bos != -1 else "",
-            add_generation_prompt=False,
-        )
+        # the special tokens' texts, as llama_cpp.Llama passes them to its own formatter
+        eos_text = llama._model.token_get_text(eos) if eos != -1 else ""
+        bos_text = llama._model.token_get_text(bos) if bos != -1 else ""
+        self._formatter = Jinja2ChatFormatter(template, eos_text, bos_text, stop_token_ids=[eos])
+        self._prefix = Jinja2ChatFormatter(template, eos_text, bos_text, add_generation_prompt=False)
 
     def render(self, messages: Sequence[ChatMessage], static: int = 0) -> Prompt:
         """The prompt's tokens; `static` leading messages are the same on every call, and the tokens they alone
