@@ -50,7 +50,7 @@ def test_the_variant_writes_the_reason_and_the_re_ask_keeps_it(
         llm = FakeLLM([bad, bad])
         composer = LLMComposer(llm, [load_prompt(v) for v in VERSIONS])
         user, item = user_on(version, demo_index)
-        explanation = Explainer(demo_index, retriever, composer, RuleChecker()).explain(user, item)
+        explanation = Explainer(demo_index, retriever, composer, RuleChecker(), reask=True).explain(user, item)
         assert explanation.manifest.model is not None and explanation.manifest.model.prompt_version == version
         assert len(llm.calls) == 2  # the draft and the re-ask
         for messages, _schema in llm.calls:

@@ -30,12 +30,16 @@ USER, ITEM = DEMO_PAIRS[1]  # Olive Garden Gift Card, $50.00
 
 
 def make(
-    demo_index: KnowledgeIndex, retriever: PairRetriever, llm: FakeLLM | LlamaCppLLM, fallback: bool = True
+    demo_index: KnowledgeIndex,
+    retriever: PairRetriever,
+    llm: FakeLLM | LlamaCppLLM,
+    fallback: bool = True,
+    reask: bool = True,
 ) -> Explainer:
+    """The explain loop with the re-ask on (what most of this file is about; off is the default)."""
     composer = LLMComposer(llm, load_prompt())
-    return Explainer(
-        demo_index, retriever, composer, RuleChecker(), fallback=ExtractiveComposer() if fallback else None
-    )
+    fallback_composer = ExtractiveComposer() if fallback else None
+    return Explainer(demo_index, retriever, composer, RuleChecker(), fallback=fallback_composer, reask=reask)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +99,17 @@ def test_a_claim_still_unsupported_after_the_re_ask_is_dropped(
     assert explanation.status == "partial"
     assert explanation.reason == "Olive Garden Gift Card costs $50.00."
     assert sum(not v.accepted for v in explanation.verdicts) == 2
+
+
+def test_by_default_a_rejected_claim_is_dropped_without_asking_the_model_again(
+    demo_index: KnowledgeIndex, retriever: PairRetriever, handle: dict[str, str]
+) -> None:
+    title, price = handle[f"{ITEM}:spec:title"], handle[f"{ITEM}:spec:price"]
+    first = answer(([title, price], "Olive Garden Gift Card costs $50.00."), ([price], "It never expires, ever."))
+    llm = FakeLLM([first])
+    explanation = make(demo_index, retriever, llm, reask=False).explain(USER, ITEM)
+    assert len(llm.calls) == 1 and explanation.status == "partial"
+    assert explanation.reason == "Olive Garden Gift Card costs $50.00."
 
 
 def test_nothing_supported_means_abstaining_and_listing_the_evidence(

@@ -31,7 +31,7 @@ def test_the_worked_example_answer_passes_the_checker(version: str) -> None:
 @pytest.mark.parametrize("version", ["explain-v1", "explain-v2", "explain-v3", "explain-v4"])
 def test_the_rules_ask_for_the_claim_count_the_schema_enforces(version: str, retriever: PairRetriever) -> None:
     prompt = load_prompt(version)
-    assert f"at most {prompt.max_claims} claims" in str(prompt.template.messages[0].content)
+    assert f"at most {prompt.max_claims} claims" in prompt.static[0]["content"]
     llm = FakeLLM()
     user, item = DEMO_PAIRS[0]
     product = retriever.index.store.product(item)

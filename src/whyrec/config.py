@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="Prompt versions to A/B by user, comma-separated; empty: `prompt` only.",
     )
     fallback: bool = Field(default=True, description="On a model error, let the extractive composer write it.")
+    reask: bool = Field(
+        default=False,
+        description="Ask the model once more about the claims the checker rejected and whyrec could not mend itself "
+        "(on dev pairs the re-ask kept none of the claims it rewrote and cost 2-3 s: see benchmarks/reask.py).",
+    )
     thresholds: Path | None = Field(
         default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v3.toml)."
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from whyrec.agent import Explainer, ExtractiveComposer
-from whyrec.agent.chat import Chat
 from whyrec.agent.draft import Composer
 from whyrec.agent.llm_composer import LLMComposer
 from whyrec.auditing import Auditor
@@ -36,6 +35,7 @@ from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
 from whyrec.retrieval.justify import JustificationProbe
 
 if TYPE_CHECKING:
+    from whyrec.agent.chat import Chat  # LangChain's message trimming: imported when a chat is made
     from whyrec.service.app import Service
 
 
@@ -122,7 +122,9 @@ def make_explainer(
     checker = make_checker(settings, embedder)
     lookup = StoredPreferences(settings.feedback_db) if stored else None
     composer = make_composer(settings, llm)
-    return Explainer(index, retriever, composer, checker, fallback=fallback, profiles=profiles, stored=lookup)
+    return Explainer(
+        index, retriever, composer, checker, fallback=fallback, profiles=profiles, stored=lookup, reask=settings.reask
+    )
 
 
 def make_retriever(
@@ -180,6 +182,8 @@ def make_auditor(settings: Settings, k: int = 16) -> Auditor:
 
 def make_chat(settings: Settings, llm: LLM | None = None) -> Chat:
     """Chat sessions over the explain pipeline (same model, same checker), keeping feedback in the feedback store."""
+    from whyrec.agent.chat import Chat
+
     return Chat(make_explainer(settings, llm), feedback=FeedbackStore(settings.feedback_db))
 
 
@@ -201,6 +205,7 @@ def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder 
         from whyrec.service.app import Service
     except ImportError as exc:
         raise DependencyMissingError(f"the service needs FastAPI: pip install 'whyrec[serve]' ({exc})") from None
+    from whyrec.agent.chat import Chat
     from whyrec.service.sessions import SessionStore
 
     explainer = make_explainer(settings, llm, embedder)

@@ -1,4 +1,4 @@
-"""Reason composers and the explain loop (retrieve → prompt → generate → check → re-ask → keep what is supported)."""
+"""Reason composers and the explain loop (retrieve → prompt → generate → check → mend → keep what is supported)."""
 
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest
 from whyrec.agent.explain import Explainer

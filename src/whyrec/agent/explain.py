@@ -1,10 +1,11 @@
-"""The explain loop: retrieve → prompt → generate → check → re-ask once with the rejections → keep what is supported.
+"""The explain loop: retrieve → prompt → generate → check → mend → keep what is supported.
 
-Claims the checker rejects are shown to the composer once with the reasons; what is still unsupported is dropped.
-A supported claim that says nothing about the item beyond praise (`whyrec.agent.shape`) is left out when MIN_CLAIMS
-others remain; one that copies a history line is asked for again in the model's own words, and left out. No
-surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output twice)
-hands the pair to the fallback composer, and the Explanation records why.
+A claim the checker rejects is mended by whyrec where a change of citation or speaker, or dropping a failing later
+part, makes it supported (`whyrec.agent.mend`); the rest are dropped, or, with `reask`, shown to the composer once with
+the reasons. A supported claim that says nothing about the item beyond praise (`whyrec.agent.shape`) is left out when
+MIN_CLAIMS others remain; one that copies a history line is left out (asked for again in the model's own words with
+`reask`). No surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad
+output twice) hands the pair to the fallback composer, and the Explanation records why.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
+from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.shape import copies_history, is_thin_in
+from whyrec.agent.shape import copies_history, gist, is_thin_in
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
-from whyrec.knowledge.aspects import AspectVocabulary, tokenize
-from whyrec.knowledge.text import STOPWORDS
+from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
@@ -113,8 +114,11 @@ class Explainer:
         fallback: Composer | None = None,
         profiles: AspectProfiler | None = None,
         stored: Callable[[str], Preferences] | None = None,
+        reask: bool = False,
     ):
-        """`profiles` names what a user writes about in the prompt (built from the index when not given). `stored`
+        """`reask`: show the composer the claims whyrec could not mend, once, and keep what it then writes that is
+        supported (see `whyrec.agent.mend` for what that bought on dev pairs). `profiles` names what a user writes
+        about in the prompt (built from the index when not given). `stored`
         looks up what a user told whyrec in earlier feedback ("I don't care about price"); it applies whenever a
         call gives no filters of its own (a chat passes its session's, which start from the same)."""
         self.index = index
@@ -124,11 +128,20 @@ class Explainer:
         self.fallback = fallback
         self.profiles = profiles or AspectProfiler.of(index.store)
         self.stored = stored
+        self.reask = reask
 
     def with_composer(self, composer: Composer) -> Explainer:
         """The same pipeline (index, retrieval, checker, profiles, stored preferences), another composer, no
         fallback."""
-        return Explainer(self.index, self.retriever, composer, self.checker, profiles=self.profiles, stored=self.stored)
+        return Explainer(
+            self.index,
+            self.retriever,
+            composer,
+            self.checker,
+            profiles=self.profiles,
+            stored=self.stored,
+            reask=self.reask,
+        )
 
     def explain(
         self,
@@ -151,21 +164,22 @@ class Explainer:
         return self.finish(first, progress)
 
     def finish(self, first: FirstDraft, progress: Progress = no_progress) -> Explanation:
-        """The check + re-ask half of `explain`: keep the draft's supported claims, show the composer the rejected
-        ones once, keep what is then supported, abstain if nothing is."""
+        """The check half of `explain`: keep the draft's supported claims (mended where whyrec can), with `reask`
+        show the composer the rejected ones once and keep what is then supported, abstain if nothing is. The status
+        is "ok" only when every claim drafted ended supported (a true claim left out for its shape included)."""
         clock, request, draft, composer = first.clock, first.request, first.draft, first.composer
         evidence = request.evidence
         progress("check")
 
-        drafted, verdicts = self._recite(draft.claims, self._check(draft.claims, evidence, attempt=1), evidence)
+        drafted, verdicts = self._mend(draft.claims, self._check(draft.claims, evidence, attempt=1), evidence)
         verdicts, copies = _mark_copies(drafted, verdicts, evidence, composer.rewrites)
         clock.lap("check")
         kept: list[DraftClaim] = []
         _keep_supported(kept, drafted, verdicts, skip=copies)
         # what the model is asked to write again: the claims the checker rejected, and true ones that copy
         rejected = [v for v in verdicts if not v.accepted] + [_copy_rejection(verdicts[n], why) for n, why in copies]
-        usage, repaired = draft.usage, 0
-        if rejected:
+        usage, unsupported = draft.usage, sum(not v.accepted for v in verdicts)
+        if rejected and self.reask:
             progress("repair")
             try:
                 repair = composer.repair(request, draft, rejected)
@@ -174,16 +188,18 @@ class Explainer:
             clock.lap("repair")
             progress("check")
             usage = usage + repair.usage
-            again, second = self._recite(repair.claims, self._check(repair.claims, evidence, attempt=2), evidence)
+            again, second = self._mend(repair.claims, self._check(repair.claims, evidence, attempt=2), evidence)
             second, copied_again = _mark_copies(again, second, evidence, composer.rewrites)
             clock.lap("check")
             repaired = _keep_supported(kept, again, second, skip=copied_again)
             verdicts += second
+            if repaired >= len(rejected) and all(v.accepted for v in second):  # each rejected claim rewritten true
+                unsupported = 0
 
         kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary)
         reason, claims = place_claims(kept)
         verdicts = _point_at_final(verdicts, claims, thin)
-        status = "abstained" if not kept else "ok" if repaired >= len(rejected) else "partial"
+        status = "abstained" if not kept else "partial" if unsupported else "ok"
         if not kept:
             reason = abstention(evidence)
         return Explanation(
@@ -270,28 +286,12 @@ class Explainer:
         item = [*pinned, *rest][: k - len(history)]
         return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
 
-    def _recite(
+    def _mend(
         self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]
     ) -> tuple[list[DraftClaim], list[ClaimVerdict]]:
-        """A claim left unsupported only because it cites the wrong unit (the model wrote "a reviewer says …" and
-        cited the title) cites instead the one unit of the pair's evidence that the checker finds supports it, among
-        the RECITE_CANDIDATES that share the most words with it. A contradicted claim, or one with nothing to check,
-        is not re-cited: no citation makes it true. The verdict says what the claim cited before."""
-        out_claims, out_verdicts = list(claims), list(verdicts)
-        for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
-            if verdict.label not in ("unsupported", "invalid_citation") or verdict.rule == "no_content":
-                continue
-            for unit in _closest(claim.text, evidence, exclude=claim.cites):
-                moved = DraftClaim(text=claim.text, cites=[unit.id])
-                again = self._check([moved], evidence, attempt=verdict.attempt)[0]
-                if again.accepted:
-                    was = ", ".join(claim.cites) or "nothing"
-                    out_claims[n] = moved
-                    out_verdicts[n] = again.model_copy(
-                        update={"detail": f"cited again (it cited {was}): {again.detail}"}
-                    )
-                    break
-        return out_claims, out_verdicts
+        """The claims with the rejected ones whyrec can mend itself (`whyrec.agent.mend`: another citation, or
+        several reviewers' words instead of one's) mended."""
+        return Mender(lambda claim: self._check([claim], evidence, attempt=1)[0]).mend(claims, verdicts, evidence)
 
     def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:
         _, placed = place_claims(claims)
@@ -348,28 +348,19 @@ class _Teller:
     def __call__(self, claim: DraftClaim) -> None:
         evidence = self.request.evidence
         verdicts = self.explainer._check([claim], evidence, attempt=1)
-        [claim], verdicts = self.explainer._recite([claim], verdicts, evidence)
+        [claim], verdicts = self.explainer._mend([claim], verdicts, evidence)
         verdicts, copies = _mark_copies([claim], verdicts, evidence, self.rewrites)
-        if not verdicts[0].accepted or copies or claim.text.lower() in self.told:
+        if not verdicts[0].accepted or copies or gist(claim.text) in self.told:
             return
         if is_thin_in(claim.text, self.request.product.title, self.explainer.profiles.vocabulary):
             return
-        self.told.add(claim.text.lower())
+        self.told.add(gist(claim.text))
         _, [placed] = place_claims([claim])
         self.listener(placed, verdicts[0].model_copy(update={"claim": placed}))
 
 
 MIN_CLAIMS = 2  # thin claims are left out only when at least this many others remain
 THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
-RECITE_CANDIDATES = 3  # units tried for a claim that cites the wrong one: those sharing the most words with it
-
-
-def _closest(text: str, evidence: Sequence[Evidence], exclude: Sequence[str]) -> list[Evidence]:
-    """The units (not already cited) sharing the most content words with `text`, at least one, best first."""
-    words = {w for w in tokenize(text) if w not in STOPWORDS}
-    shared = [(len(words & set(tokenize(e.text))), e.rank, e) for e in evidence if e.id not in exclude]
-    best = sorted((s for s in shared if s[0] > 0), key=lambda s: (-s[0], s[1]))
-    return [e for _, _, e in best[:RECITE_CANDIDATES]]
 
 
 def _mark_copies(
@@ -410,13 +401,13 @@ def _keep_supported(
 ) -> int:
     """Add the supported claims that say something new to `kept`, but for the `skip`ped ones (index, why); return how
     many were added."""
-    seen = {claim.text.lower() for claim in kept}
+    seen = {gist(claim.text) for claim in kept}
     left_out = {n for n, _ in skip}
     before = len(kept)
     for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
-        if verdict.accepted and n not in left_out and claim.text.lower() not in seen:
+        if verdict.accepted and n not in left_out and gist(claim.text) not in seen:
             kept.append(claim)
-            seen.add(claim.text.lower())
+            seen.add(gist(claim.text))
     return len(kept) - before
 
 

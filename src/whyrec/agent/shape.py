@@ -46,6 +46,22 @@ HISTORY_LINE = re.compile(
 )
 
 
+# Who says it, at a claim's start: "A reviewer says", "Reviewers say", "The seller notes"
+_SPEAKER_WORDS = frozenset(
+    "a one another the its reviewer reviewers seller sellers listing says say said notes note writes write".split()
+)
+
+
+def gist(text: str) -> str:
+    """What a claim says, without who says it: "A reviewer says it comes ready to use" and "Reviewers say it comes
+    ready to use" are one claim in a reason."""
+    words = tokenize(text)
+    start = 0
+    while start < len(words) and words[start] in _SPEAKER_WORDS:
+        start += 1
+    return " ".join(words[start:]) or " ".join(words)
+
+
 def is_thin(
     text: str, title: str, opinion: Collection[str], kinds: Collection[str] = (), aspects: Collection[str] = ()
 ) -> bool:

@@ -5,7 +5,7 @@ reference text. It is never evidence: `PairRetriever.for_pair` leaves the user's
 history entry for it out, and the profile is read from their other reviews. Three systems run on the same pairs in
 the same process:
 
-- `whyrec`: the LLM's draft, checked, re-asked once, unsupported claims dropped (`Explainer.explain`);
+- `whyrec`: the LLM's draft, checked, mended where whyrec can, unsupported claims dropped (`Explainer.explain`);
 - `llm-unchecked`: the same LLM's first draft as it came out (the same call, scored before the checker sees it);
 - `extractive`: the extractive composer (no model) through the same check.
 

@@ -259,8 +259,10 @@ def report_markdown(
         "",
         "## What the systems and measures are",
         "",
-        "- **whyrec**: the model's draft checked by the rule checker, re-asked once with the rejections, unsupported "
-        "claims dropped; it abstains when nothing is left. **llm-unchecked**: the same model call's first draft as "
+        "- **whyrec**: the model's draft checked by the rule checker, rejected claims mended where whyrec can "
+        "(another citation, several reviewers' words for one's, a failing later part cut off) and otherwise dropped "
+        "(re-asked once first with `WHYREC_REASK=1`); it abstains when nothing is left. **llm-unchecked**: the same "
+        "model call's first draft as "
         "it came out. **extractive**: the extractive composer (no model) through the same check.",
         "- **Held out**: each pair's user reviewed the item; that review is the reference text and is never evidence "
         "(retrieval leaves out the user's own review and history entry for the item; the profile comes from their "
@@ -278,7 +280,8 @@ def report_markdown(
         f"held-out review's rarest word from a vocabulary of {len(features.vocabulary)} words the catalogue's reviews "
         "use as nouns (after a determiner), that are not opinion words and are found in at least 5 review sentences. "
         "Pairs whose review names none are not sampled.",
-        "- **Latency**: wall time per pair; llm-unchecked stops after the draft, whyrec adds the check and the re-ask. "
+        "- **Latency**: wall time per pair; llm-unchecked stops after the draft, whyrec adds the check (and the "
+        "re-ask, if on). "
         "**Tokens/s**: generated tokens over the seconds inside the model.",
         "",
         "- **Informativeness** (`whyrec.evaluation.informativeness`): a *personal link* is a supported claim that "

@@ -1,4 +1,5 @@
-"""The explain prompt: versioned text from package data, rendered through a LangChain ChatPromptTemplate.
+"""The explain prompt: versioned text from package data, its request and re-ask templates filled with `str.format`
+(the f-string syntax LangChain's prompt templates use, without importing LangChain on every cold start).
 
 Evidence reaches the model under short local handles (`e1` … `eN`, 2 tokens each instead of ≈15 for a stable id),
 each line saying whose words it is. Review text is quoted, flattened to one line and cut to a bounded length, so a
@@ -14,16 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from langchain_core.prompts import ChatPromptTemplate, HumanMessagePromptTemplate
-
 from whyrec.errors import WhyrecError
 from whyrec.llm.base import ChatMessage
 from whyrec.schema import Evidence
 
 DEFAULT_PROMPT = "explain-v1"
 MAX_EVIDENCE_CHARS = 240
-_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
 def _one_line(text: str, limit: int = MAX_EVIDENCE_CHARS) -> str:
@@ -49,10 +46,6 @@ def evidence_line(handle: str, unit: Evidence) -> str:
 def handles_for(evidence: Sequence[Evidence]) -> dict[str, str]:
     """Local handle → stable evidence id, in rank order: e1 is the best-ranked unit."""
     return {f"e{n}": unit.id for n, unit in enumerate(evidence, start=1)}
-
-
-def to_chat(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
-    return [ChatMessage(role=_ROLES[m.type], content=str(m.content)) for m in messages]  # type: ignore[typeddict-item]
 
 
 @dataclass(frozen=True)
@@ -86,25 +79,28 @@ class ExplainPrompt:
         self.max_claims = max_claims
         self.states_signals = states_signals
         self.example = example
-        self.request = HumanMessagePromptTemplate.from_template(request)
-        self.repair = HumanMessagePromptTemplate.from_template(repair)
-        shown = self.request.format(**variables(example.item, example.profile.split(", "), None, example.evidence))
-        self.template = ChatPromptTemplate.from_messages(
-            [SystemMessage(content=system), shown, AIMessage(content=example.answer), self.request]
+        self.request = request
+        self.repair = repair
+        shown = request.format(**variables(example.item, example.profile.split(", "), None, example.evidence))
+        self.static: tuple[ChatMessage, ...] = (
+            ChatMessage(role="system", content=system),
+            ChatMessage(role="user", content=shown),
+            ChatMessage(role="assistant", content=example.answer),
         )
 
     def messages(
         self, item: str, profile: Sequence[str], question: str | None, evidence: Sequence[Evidence]
     ) -> list[ChatMessage]:
         """System rules, worked example, then this pair's item, profile, question and evidence."""
-        return to_chat(self.template.format_messages(**variables(item, profile, question, evidence)))
+        request = self.request.format(**variables(item, profile, question, evidence))
+        return [*self.static, ChatMessage(role="user", content=request)]
 
     def repair_messages(
         self, messages: Sequence[ChatMessage], answer: str, rejections: Sequence[str]
     ) -> list[ChatMessage]:
         """The same conversation, the model's answer, and the checker's reasons for rejecting some of its claims."""
         feedback = self.repair.format(rejections="\n".join(rejections))
-        return [*messages, ChatMessage(role="assistant", content=answer), *to_chat([feedback])]
+        return [*messages, ChatMessage(role="assistant", content=answer), ChatMessage(role="user", content=feedback)]
 
 
 def variables(item: str, profile: Sequence[str], question: str | None, evidence: Sequence[Evidence]) -> dict[str, str]:
