@@ -24,6 +24,7 @@ from typing import Any
 from whyrec.config import Settings
 from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import make_explainer, make_llm
+from whyrec.llm.llama import LlamaCppLLM
 from whyrec.schema import Explanation
 
 MENDS = {"told as": "reattributed", "cited again": "recited", "kept the part before": "trimmed"}
@@ -66,6 +67,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(model=args.model, fallback=False, index=args.index)
     llm = make_llm(settings)
+    if not isinstance(llm, LlamaCppLLM):
+        raise SystemExit(f"{args.model}: benchmarks/reask.py times a llama.cpp model")
     plain = make_explainer(settings, llm=llm)
     reasking = make_explainer(settings.model_copy(update={"reask": True}), llm=llm)
     pairs = random.Random(args.seed).sample(plain.index.store.reviewed_pairs(), args.pairs)
@@ -73,6 +76,9 @@ def main() -> None:
     runs: dict[str, list[tuple[float, Explanation]]] = {"mend_and_drop": [], "reask": []}
     for user, item in pairs:
         for name, explainer in (("mend_and_drop", plain), ("reask", reasking)):
+            # as a new pair finds it: the context holds no earlier prompt of this pair (the static prefix comes back
+            # from disk), so the second system does not reuse the first one's prompt
+            llm.llama.reset()
             started = time.perf_counter()
             explanation = explainer.explain(user, item)
             runs[name].append((time.perf_counter() - started, explanation))

@@ -127,7 +127,13 @@ def start_batch(pairs: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for_lines(out: Path, process: subprocess.Popen[bytes], lines: int, timeout: float = 60) -> None:
+# How long a run may take to reach what a test waits for before the test gives up: a guard against a hang, not a
+# measure of speed (a busy 2-core machine starts a whyrec process in well over a minute).
+PATIENCE = 600.0
+
+
+def wait_for_lines(out: Path, process: subprocess.Popen[bytes], lines: int, timeout: float = PATIENCE) -> None:
+    """Until `out` holds `lines` complete lines (the event), checked every 10 ms."""
     deadline = time.monotonic() + timeout
     while not (out.exists() and out.read_bytes().count(b"\n") >= lines):
         assert process.poll() is None, "the run ended before it could be stopped: give it more pairs"
@@ -161,7 +167,7 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_a_rerun_finishes(tmp_path: Path,
     process = start_batch(pairs, out)
     wait_for_lines(out, process, 20)
     os.kill(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    _, stderr = process.communicate(timeout=PATIENCE)
     assert process.returncode == 130
     done = len(keys(out))  # only complete lines
     assert f"interrupted: {done} rows written" in stderr.decode() and "run the same command again" in stderr.decode()

@@ -132,6 +132,13 @@ def test_handles_are_the_only_citations_the_schema_allows(hostile_index: Knowled
     assert not any(":" in handle for handle in allowed)  # "A:spec:price" written in a review is not a handle
 
 
+def test_the_real_tiny_model_on_hostile_reviews_keeps_only_checked_claims(
+    hostile_index: KnowledgeIndex, tiny_llm: Any
+) -> None:
+    """The CI-sized run of the test below: the real llama.cpp loop, the smallest model, every hostile review."""
+    _real_model_keeps_only_checked_claims(hostile_index, tiny_llm)
+
+
 @pytest.mark.slow
 def test_the_real_model_on_hostile_reviews_keeps_only_checked_claims(
     hostile_index: KnowledgeIndex, tmp_path: Path
@@ -139,10 +146,16 @@ def test_the_real_model_on_hostile_reviews_keeps_only_checked_claims(
     from whyrec.llm import ModelStore
     from whyrec.llm.llama import LlamaCppLLM
 
-    llm = LlamaCppLLM("qwen2.5-0.5b", ModelStore(tmp_path), n_ctx=4096)
+    _real_model_keeps_only_checked_claims(hostile_index, LlamaCppLLM("qwen2.5-0.5b", ModelStore(tmp_path), n_ctx=4096))
+
+
+def _real_model_keeps_only_checked_claims(hostile_index: KnowledgeIndex, llm: Any) -> None:
     retriever = PairRetriever(hostile_index, HashingEmbedder(), k=16)
     explainer = Explainer(hostile_index, retriever, LLMComposer(llm, load_prompt()), RuleChecker())
     explanation = explainer.explain(SHOPPER, ITEM)
+    assert explanation.fallback is None and explanation.manifest.model is not None  # the model wrote it
+    hostile = {e.id for e in explanation.evidence if e.kind == "review"}
+    assert hostile, "the hostile reviews reached the model's evidence"
     asked = {row["obeyed"].lower().rstrip(".") for row in CORPUS}
     for claim in explanation.claims:
         assert claim.text.lower().rstrip(".") not in asked

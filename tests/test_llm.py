@@ -145,17 +145,35 @@ def test_gpu_layers_are_passed_through_and_the_log_says_a_cpu_build_ignores_them
     llm.close()
 
 
-def test_a_gpu_build_logs_how_many_layers_it_offloaded(
+def test_offloaded_layers_are_what_llama_cpp_placed_not_what_was_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import llama_cpp
 
+    # a build that says it can offload, asked for 12 layers: this CPU build still places every layer on the CPU
     monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
     llm = LlamaCppLLM("smollm2-135m", ModelStore(tmp_path), n_ctx=512, n_threads=1, n_gpu_layers=12)
     with caplog.at_level(logging.INFO, logger="whyrec"):
         llm.count_tokens(MESSAGES)
-    assert "12 of 30 layers offloaded to the GPU" in caplog.text
+    # SmolLM2-135M: 30 blocks and the output layer
+    assert len(llm.placement) == 31 and set(llm.placement.values()) == {"CPU"}
+    assert llm.settings()["offloaded_layers"] == 0 and "on the CPU" in caplog.text
     llm.close()
+
+
+def test_a_layer_llama_cpp_logs_on_a_gpu_device_counts_as_offloaded() -> None:
+    import llama_cpp
+
+    from whyrec.llm.placement import LayerPlacement
+
+    with LayerPlacement(llama_cpp) as placement:
+        for line in (
+            b"load_tensors: layer   0 assigned to device CPU, is_swa = 0\n",
+            b"load_tensors: layer   1 assigned to device CUDA0, is_swa = 0\n",
+            b"llama_context: n_ctx = 512\n",
+        ):
+            placement._callback(4, line, None)  # what llama.cpp calls with each log line
+    assert placement.devices == {0: "CPU", 1: "CUDA0"} and placement.offloaded == 1
 
 
 def test_a_corrupt_model_file_is_a_model_error_naming_it(tmp_path: Path) -> None:

