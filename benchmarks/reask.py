@@ -27,7 +27,7 @@ from whyrec.factory import make_explainer, make_llm
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.schema import Explanation
 
-MENDS = {"told as": "reattributed", "cited again": "recited", "kept the part before": "trimmed"}
+MENDS = {"told as": "reattributed", "cited again": "recited", "kept the part before": "trimmed"}  # `mended` starts
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -47,7 +47,7 @@ def summary(runs: list[tuple[float, Explanation]]) -> dict[str, Any]:
         counts[f"status_{explanation.status}"] += 1
         for v in explanation.verdicts:
             for start, kind in MENDS.items():
-                counts[f"mended_{kind}"] += v.accepted and v.detail.startswith(start)
+                counts[f"mended_{kind}"] += v.mended is not None and v.mended.startswith(start)
     model_runs = [e.manifest.model for _, e in runs if e.manifest.model is not None]
     return {
         "seconds": {"p50": round(statistics.median(walls), 2), "p95": round(percentile(walls, 0.95), 2)},

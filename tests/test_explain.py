@@ -111,6 +111,7 @@ def test_the_explain_path_drops_contentless_claims_and_cuts_a_half_invented_one_
     quote = f'A reviewer wrote "{evidence[review - 1].text}".'
     assert half.accepted and half.claim.text == quote
     assert half.detail.startswith("kept the part before 'and it has a dessert coupon.' (part 2 of 2")
+    assert half.mended is not None and half.mended.startswith("kept the part before 'and it has a dessert coupon.'")
     assert [c.text for c in explanation.claims] == [quote]
     assert explanation.status == "partial"  # two of the three claims drafted ended unsupported
 
@@ -139,6 +140,7 @@ def test_a_true_claim_that_cites_the_wrong_unit_is_cited_again_and_a_contradicte
     [moved] = [v for v in explanation.verdicts if review.text in v.claim.text]
     assert moved.accepted and moved.claim.cites == [review.id]
     assert moved.detail.startswith(f"cited again (it cited {evidence[title - 1].id})")
+    assert moved.mended == f"cited again (it cited {evidence[title - 1].id})"
     wrong = next(v for v in explanation.verdicts if "$1.00" in v.claim.text)
     assert wrong.label == "contradicted" and wrong.claim.cites == [evidence[price - 1].id]
     assert [c.cites for c in explanation.claims] == [[review.id]]
@@ -166,6 +168,7 @@ def test_one_reviewers_words_drawn_from_two_reviewers_are_told_as_reviewers_with
     [told] = [v for v in explanation.verdicts if one.text.rstrip(".!") in v.claim.text]
     assert told.accepted and told.claim.text.startswith("Reviewers say ")
     assert told.detail.startswith("told as 2 reviewers' words (it said 'A reviewer says")
+    assert told.mended is not None and told.mended.startswith("told as 2 reviewers' words")
     assert explanation.manifest.model is not None and explanation.manifest.model.calls == 1
     assert explanation.status == "ok"
     # the same words told once as one reviewer's and once as two's are one claim in the reason

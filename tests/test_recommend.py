@@ -84,6 +84,20 @@ def test_leave_one_out_beats_popularity_on_the_demo_catalogue(demo_index: Knowle
     blend, popularity = scores["blend (alpha 0.5)"], scores["popularity"]
     assert blend.users == popularity.users == len(held)
     assert blend.hit_rate[10] > 1.5 * popularity.hit_rate[10] and blend.ndcg[10] > 1.5 * popularity.ndcg[10]
+    chance = scores["random (expected)"]
+    assert chance.users == len(held) and blend.hit_rate[10] > 1.5 * chance.hit_rate[10]
+
+
+def test_a_random_ranking_is_scored_by_its_exact_expectation() -> None:
+    from whyrec.recommend.evaluate import random_expectation
+
+    # 10 candidates: a random top 5 holds the item half the time, at each rank with probability 1/10; 3 candidates:
+    # every top 5 holds it
+    chance = random_expectation([10, 3])
+    assert chance.hit_rate[5] == pytest.approx((0.5 + 1.0) / 2) and chance.hit_rate[10] == pytest.approx(1.0)
+    one_in_ten = sum(1 / math.log2(r + 1) for r in range(1, 6)) / 10
+    one_in_three = sum(1 / math.log2(r + 1) for r in range(1, 4)) / 3
+    assert chance.ndcg[5] == pytest.approx((one_in_ten + one_in_three) / 2)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -133,9 +147,21 @@ def test_cli_recommend_unknown_user_exits_2_with_one_line(demo_index_dir: Path) 
 def test_cli_eval_recommend_prints_every_ranking_and_the_ratio(demo_index_dir: Path) -> None:
     code, out, err = run("eval", "recommend", "--index", str(demo_index_dir))
     assert code == 0, err
-    for name in ("blend (alpha 0.5)", "collaborative only", "content only", "popularity"):
+    for name in ("blend (alpha 0.5)", "collaborative only", "content only", "popularity", "random (expected)"):
         assert name in out
-    assert "blend / popularity: HR@10" in out
+    assert "blend / popularity: HR@10" in out and "blend / random (expected): HR@10" in out
+
+
+def test_cli_eval_recommend_writes_the_scores_with_the_run_record(demo_index_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    code, _, err = run("eval", "recommend", "--index", str(demo_index_dir), "--out", str(tmp_path / "rec.json"))
+    assert code == 0, err
+    record = json.loads((tmp_path / "rec.json").read_text())
+    [catalogue] = record["catalogues"]
+    assert record["run"]["git_commit"] and catalogue["items"] == 50
+    assert [s["name"] for s in catalogue["scores"]][-1] == "random (expected)"
+    assert not list(tmp_path.glob("*.partial"))
 
 
 def test_a_profile_names_the_aspects_of_the_users_own_reviews_with_their_evidence(demo_index: KnowledgeIndex) -> None:

@@ -539,25 +539,34 @@ def eval_explain(
 def eval_recommend(
     index_dir: IndexOption = None,
     alpha: AlphaOption = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the scores as JSON here (with the commit and machine).")
+    ] = None,
 ) -> None:
-    """Leave-one-out HR@5/10 and NDCG@5/10 of the recommender beside collaborative-only, content-only and
-    popularity rankings, each user's latest interaction held out."""
+    """Leave-one-out HR@5/10 and NDCG@5/10 of the recommender beside collaborative-only, content-only, popularity
+    and random rankings, each user's latest interaction held out."""
     from rich.table import Table
 
     from whyrec.factory import make_embedder, open_knowledge
     from whyrec.recommend import evaluate_recommenders
+    from whyrec.recommend.evaluate import catalogue_scores, write_scores
 
     settings = _settings(index=index_dir, rec_alpha=alpha)
-    scores = evaluate_recommenders(open_knowledge(settings, make_embedder(settings)), alpha=settings.rec_alpha)
+    index = open_knowledge(settings, make_embedder(settings))
+    scores = evaluate_recommenders(index, alpha=settings.rec_alpha)
     grid = Table("ranking", "users", "HR@5", "NDCG@5", "HR@10", "NDCG@10", box=None, header_style="bold")
     for s in scores:
         grid.add_row(s.name, str(s.users), *(f"{x:.4f}" for k in (5, 10) for x in (s.hit_rate[k], s.ndcg[k])))
     out.print(grid)
-    popularity = scores[-1]
-    out.print(
-        f"blend / popularity: HR@10 {scores[0].hit_rate[10] / max(popularity.hit_rate[10], 1e-12):.2f}x, "
-        f"NDCG@10 {scores[0].ndcg[10] / max(popularity.ndcg[10], 1e-12):.2f}x (leave-one-out, same run)"
-    )
+    blend = scores[0]
+    for baseline in (s for s in scores if s.name in ("popularity", "random (expected)")):
+        out.print(
+            f"blend / {baseline.name}: HR@10 {blend.hit_rate[10] / max(baseline.hit_rate[10], 1e-12):.2f}x, "
+            f"NDCG@10 {blend.ndcg[10] / max(baseline.ndcg[10], 1e-12):.2f}x (leave-one-out, same run)"
+        )
+    if out_file is not None:
+        write_scores(out_file, [catalogue_scores(index, scores, str(index.path))], settings.rec_alpha)
+        out.print(f"Wrote {out_file}")
 
 
 @eval_app.command("grounding")

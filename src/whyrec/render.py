@@ -72,6 +72,8 @@ def _checked(explanation: Explanation) -> list[Text]:
     accepted = sum(1 for v in explanation.verdicts if v.accepted)
     lines = [Text(f"checked: {accepted} of {len(explanation.verdicts)} drafted claims supported", style="dim")]
     for verdict in explanation.verdicts:
+        if verdict.mended is not None:
+            lines.append(Text(f"  mended by whyrec: {verdict.mended}", style="dim"))
         if not verdict.accepted:
             what = "rejected" if verdict.attempt == 1 else "rejected on re-ask"
             style = LABEL_STYLE[verdict.label]

@@ -135,6 +135,12 @@ class ClaimVerdict(Record):
     atom_span: tuple[int, int] | None = Field(
         default=None, description="Where the failing atom's own words stand in the claim's text."
     )
+    mended: str | None = Field(
+        default=None,
+        description="How whyrec changed the claim the model wrote so that it is supported, and what it was "
+        "(`whyrec.agent.mend`: cited again, told as several reviewers' words, a failing part cut off); None: as "
+        "written.",
+    )
 
     @property
     def accepted(self) -> bool:

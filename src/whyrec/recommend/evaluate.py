@@ -4,13 +4,18 @@ Every user with at least two interactions holds out their latest one (ties by it
 without any held-out interaction (not in the interaction matrix, not in the user's history, and the user's own
 review is left out of the item's content vector), then ranks every item the user does not have. One relevant item
 per user, so HR@k is the share of users whose held-out item is in the top k, and NDCG@k the mean of 1/log2(rank + 1)
-over those hits (0 for a miss). Rankings in the same run: the blend, collaborative only, content only, popularity.
+over those hits (0 for a miss). Rankings in the same run: the blend, collaborative only, content only, popularity,
+and a random ranking, whose HR@k and NDCG@k are their exact expectations (no sample): a user with n candidate items
+(those they do not have, the held-out one included) finds it in a random top k with probability min(k, n)/n, at each
+rank r ≤ k with probability 1/n. On a catalogue of 50 items a random top 10 already finds about a fifth of them.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from whyrec.errors import WhyrecError
 from whyrec.recommend.baseline import DEFAULT_ALPHA, BaselineRecommender, popularity_ranking
@@ -58,8 +63,52 @@ def evaluate_recommenders(index: KnowledgeIndex, alpha: float = DEFAULT_ALPHA) -
         recommender = BaselineRecommender(index, alpha=weight, held_out=held)
         rankings[name] = [_rank([r.item_id for r in recommender.recommend(u, depth)], i) for u, i in held]
     rankings["popularity"] = [_rank(popularity_ranking(recommender, u, depth), i) for u, i in held]
-    return [score(name, ranks) for name, ranks in rankings.items()]
+    scores = [score(name, ranks) for name, ranks in rankings.items()]
+    candidates = [len(recommender.items) - len(set(recommender.histories.get(u, []))) for u, _ in held]
+    return [*scores, random_expectation(candidates)]
+
+
+def random_expectation(candidates: list[int]) -> RankingScore:
+    """HR@k and NDCG@k a uniformly random ranking scores in expectation, from each user's number of candidate items
+    (the held-out item among them)."""
+    users = len(candidates)
+    hit = {k: sum(min(k, n) / n for n in candidates if n > 0) / users for k in CUTOFFS}
+    ndcg = {
+        k: sum(sum(1 / math.log2(r + 1) for r in range(1, min(k, n) + 1)) / n for n in candidates if n > 0) / users
+        for k in CUTOFFS
+    }
+    return RankingScore("random (expected)", users, hit, ndcg)
 
 
 def _rank(ranked: list[str], item: str) -> int | None:
     return ranked.index(item) + 1 if item in ranked else None
+
+
+def catalogue_scores(index: KnowledgeIndex, scores: list[RankingScore], label: str) -> dict[str, object]:
+    """One catalogue's scores with its size, for a results file."""
+    store = index.store
+    return {
+        "catalogue": label,
+        "catalogue_sha256": index.manifest.catalogue_sha256,
+        "items": len(store.item_ids()),
+        "users": store.count_users(),
+        "interactions": len(store.interactions()),
+        "scores": [asdict(s) for s in scores],
+    }
+
+
+def write_scores(path: Path, catalogues: list[dict[str, object]], alpha: float) -> None:
+    """Catalogues' scores as JSON with the commit, machine, package versions and date (written whole, then moved
+    in)."""
+    from whyrec.evaluation.run import package_versions, run_record
+
+    record = {
+        "run": run_record(),
+        "packages": package_versions(("faiss-cpu", "scipy")),
+        "alpha": alpha,
+        "catalogues": catalogues,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
