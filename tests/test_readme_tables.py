@@ -27,12 +27,18 @@ def _tables() -> dict[str, str]:
     grounding = _script("eval/grounding_table.py")
     speed = _script("benchmarks/explain_table.py")
     explain = _script("eval/explain_table.py")
+    reask = _script("benchmarks/reask_table.py")
+    recommend = _script("eval/recommend_table.py")
     return {
         "grounding (eval/results/grounding.json)": grounding.table(
             json.loads((ROOT / "eval/results/grounding.json").read_text())
         ),
         "explain speed (benchmarks/results/explain.json)": speed.table(json.loads(speed.RESULTS.read_text())),
         "explanation evaluation (eval/results/explain*/)": explain.tables(),
+        "re-ask (benchmarks/results/reask*.json)": reask.table(reask.read()),
+        "recommender (eval/results/recommend.json)": recommend.table(
+            json.loads((ROOT / "eval/results/recommend.json").read_text())
+        ),
     }
 
 
