@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from whyrec.knowledge.aspects import AspectVocabulary
 
 
@@ -47,3 +50,32 @@ def test_a_small_catalogue_has_no_kind_words():
     vocabulary = AspectVocabulary(sentences, {}, [f"I{i}" for i in range(9)])
     assert vocabulary.kinds == frozenset()
     assert "magazine" in vocabulary.frequency
+
+
+def test_the_index_build_stores_the_vocabulary_and_opening_reads_it_back(demo_index_dir: Path, embedder: Any) -> None:
+    from whyrec.knowledge import Store
+    from whyrec.knowledge.aspects import VOCABULARY_FILE
+    from whyrec.retrieval import open_index
+
+    stored = (demo_index_dir / VOCABULARY_FILE).read_text(encoding="utf-8")
+    store = Store(demo_index_dir / "store.sqlite")
+    computed = AspectVocabulary.of_store(store)
+    store.close()
+    read = AspectVocabulary.from_json(stored)
+    assert read is not None and read.frequency == computed.frequency and read.kinds == computed.kinds
+    assert read.sentences == computed.sentences and "tin" in read.frequency
+    opened = open_index(demo_index_dir, embedder)
+    assert opened.stored_vocabulary is not None and opened.stored_vocabulary.frequency == computed.frequency
+    opened.close()
+
+
+def test_a_vocabulary_stored_by_another_format_or_damaged_is_computed_again() -> None:
+    from whyrec.knowledge.aspects import VOCABULARY_FORMAT
+
+    vocabulary = AspectVocabulary(["the tin is nice"] * 6, {}, None)
+    again = AspectVocabulary.from_json(vocabulary.to_json())
+    assert again is not None and again.frequency == vocabulary.frequency == {"tin": 6}
+    older = vocabulary.to_json().replace(f'"format": {VOCABULARY_FORMAT}', f'"format": {VOCABULARY_FORMAT - 1}')
+    assert AspectVocabulary.from_json(older) is None
+    assert AspectVocabulary.from_json('{"format": 1, "sentences": "x"}') is None
+    assert AspectVocabulary.from_json("not json") is None

@@ -19,9 +19,9 @@ from whyrec.agent import Explainer, LLMComposer
 from whyrec.agent.chat import Chat, ChatSession
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, read_message
 from whyrec.agent.preferences import allows, mentions, updated
-from whyrec.checker.lexicon import polarity
 from whyrec.errors import UnknownIdError, WhyrecError
 from whyrec.feedback import FeedbackStore
+from whyrec.knowledge.sentiment import polarity
 from whyrec.llm.base import ChatMessage, JsonSchema
 from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import load_prompt

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from whyrec.agent.shape import is_thin
-from whyrec.checker.lexicon import sentiment_words
 from whyrec.errors import CatalogueError
 from whyrec.evaluation.informativeness import (
     Informativeness,
@@ -19,6 +18,7 @@ from whyrec.evaluation.informativeness import (
 )
 from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, evidence_lines, score_pairwise, write_pairwise
 from whyrec.knowledge.aspects import AspectVocabulary
+from whyrec.knowledge.sentiment import sentiment_words
 from whyrec.schema import Claim, ClaimVerdict, Evidence, VerdictLabel
 
 ITEM = "B00TIN1234"

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DEMO_PAIRS
 from whyrec.checker import RuleChecker
-from whyrec.checker.lexicon import polarity
+from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.signals import SignalMaker, shares
 from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever

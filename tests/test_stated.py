@@ -11,7 +11,7 @@ from whyrec.agent import Explainer, LLMComposer
 from whyrec.agent.shape import copies_history
 from whyrec.agent.stated import MAX_STATED, left_to_the_model, stated_signals
 from whyrec.checker import RuleChecker
-from whyrec.checker.lexicon import polarity
+from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.signals import SignalMaker
 from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import load_prompt

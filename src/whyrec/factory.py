@@ -116,7 +116,7 @@ def make_explainer(
     state."""
     embedder = embedder or make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    profiles = AspectProfiler.of(index.store)
+    profiles = AspectProfiler.of(index.store, index.vocabulary)
     retriever = make_retriever(settings, index, embedder, profiles)
     fallback = ExtractiveComposer() if settings.fallback and settings.composer == "llm" else None
     checker = make_checker(settings, embedder)
@@ -134,7 +134,7 @@ def make_retriever(
     aspects = profiles.phrase if settings.aspect_retrieval else None
     signals = None
     if settings.signals:
-        from whyrec.checker.lexicon import polarity
+        from whyrec.knowledge.sentiment import polarity
 
         signals = SignalMaker(index.store, profiles.vocabulary, profiles.mentions, polarity).for_pair
     justify = JustificationProbe.load().score if settings.justify and settings.embedder != "hashing" else None
@@ -165,7 +165,8 @@ def make_shopper(settings: Settings, llm: LLM | None = None, explain: bool = Fal
 
 def make_profiler(settings: Settings) -> AspectProfiler:
     """Aspect profiles of users over the configured index."""
-    return AspectProfiler.of(open_knowledge(settings, make_embedder(settings)).store)
+    index = open_knowledge(settings, make_embedder(settings))
+    return AspectProfiler.of(index.store, index.vocabulary)
 
 
 def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleChecker:
@@ -176,7 +177,7 @@ def make_checker(settings: Settings, embedder: Embedder | None = None) -> RuleCh
 def make_auditor(settings: Settings, k: int = 16) -> Auditor:
     embedder = make_embedder(settings)
     index = open_knowledge(settings, embedder)
-    retriever = make_retriever(settings, index, embedder, AspectProfiler.of(index.store), k=k)
+    retriever = make_retriever(settings, index, embedder, AspectProfiler.of(index.store, index.vocabulary), k=k)
     return Auditor(index, retriever, make_checker(settings, embedder), k=k)
 
 

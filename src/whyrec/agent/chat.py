@@ -18,10 +18,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_m
 from whyrec.agent.explain import CheckedListener, EvidenceFilters, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
 from whyrec.agent.preferences import updated
-from whyrec.checker.lexicon import polarity
 from whyrec.errors import WhyrecError
 from whyrec.feedback import MAX_FEEDBACK_CHARS, Feedback, FeedbackStore
 from whyrec.knowledge import Store
+from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.text import content_words
 from whyrec.schema import ChatAnswer, ChatIntent, Evidence, Explanation, Preferences, SpecPair
 

@@ -126,7 +126,7 @@ class Explainer:
         self.composer = composer
         self.checker = checker
         self.fallback = fallback
-        self.profiles = profiles or AspectProfiler.of(index.store)
+        self.profiles = profiles or AspectProfiler.of(index.store, index.vocabulary)
         self.stored = stored
         self.reask = reask
 

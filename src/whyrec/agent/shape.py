@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 
-from whyrec.checker.lexicon import sentiment_words
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
+from whyrec.knowledge.sentiment import sentiment_words
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from lemminflect import getAllLemmas
 
 from whyrec.checker.analysis import NUMBER_WORDS
-from whyrec.checker.lexicon import sentiment_words
+from whyrec.knowledge.sentiment import sentiment_words
 
 # Words that relate, count or bound rather than name: checked by the numbers and negation rules, or carrying no fact
 # of their own ("both", "because", "only", "less than $30", "cheaper than $30").

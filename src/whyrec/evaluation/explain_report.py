@@ -22,7 +22,6 @@ from whyrec import __version__
 from whyrec.agent import Explainer, ExtractiveComposer
 from whyrec.agent.draft import Usage
 from whyrec.checker.config import load_thresholds
-from whyrec.checker.lexicon import sentiment_words
 from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, WhyrecError
 from whyrec.evaluation.explain_eval import (
@@ -42,6 +41,7 @@ from whyrec.evaluation.pairwise import PairwiseRow, ShownClaim, write_pairwise
 from whyrec.evaluation.run import package_versions, run_record
 from whyrec.evaluation.text_metrics import require_dependencies
 from whyrec.files import write_atomic
+from whyrec.knowledge.sentiment import sentiment_words
 from whyrec.llm import LLM
 from whyrec.retrieval import Embedder
 from whyrec.schema import Claim

@@ -15,18 +15,29 @@ people a product is bought for. Two more tests drop what is not a thing the item
   items (with at least MIN_ITEMS_FOR_KIND items) is what every item is ("card" of gift cards, "magazine" of
   magazines), not an aspect that sets one apart.
 
+The vocabulary is computed once per index, when it is built (`VOCABULARY_FILE` beside the store), and read back when
+the index opens; an index built before, or by a whyrec whose VOCABULARY_FORMAT differs, has it computed at open.
+
 English only.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-
-from lemminflect import getAllLemmas
+from typing import TYPE_CHECKING
 
 from whyrec.knowledge.text import STOPWORDS
+
+if TYPE_CHECKING:
+    from whyrec.knowledge.store import Store
+
+VOCABULARY_FILE = "aspects.json"
+# what a stored vocabulary was computed by: bump it with any change to what AspectVocabulary finds, so that an index
+# built before recomputes its vocabulary instead of serving a stale one
+VOCABULARY_FORMAT = 1
 
 MIN_SENTENCES = 5
 NOUN_SHARE = 0.4
@@ -64,6 +75,8 @@ def tokenize(text: str) -> list[str]:
 
 def _may_modify(word: str) -> bool:
     """lemminflect knows the word as an adjective or an adverb (it may know it as a noun too)."""
+    from lemminflect import getAllLemmas  # its dictionaries take 0.4 s to load: only when a vocabulary is computed
+
     classes = getAllLemmas(word)
     return "ADJ" in classes or "ADV" in classes
 
@@ -116,6 +129,39 @@ class AspectVocabulary:
             if n_items >= MIN_ITEMS_FOR_KIND and len(spread.get(word, ())) >= KIND_SHARE * n_items
         )
         self.frequency = {word: n for word, n in candidates.items() if word not in self.kinds}
+
+    @classmethod
+    def of_store(cls, store: Store) -> AspectVocabulary:
+        """The vocabulary of a store's review sentences, with VADER's lexicon as the opinion words."""
+        from whyrec.knowledge.sentiment import sentiment_words
+
+        texts, items = store.unit_texts_by_item("review")
+        return cls(texts, sentiment_words(), items)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": VOCABULARY_FORMAT,
+                "sentences": self.sentences,
+                "kinds": sorted(self.kinds),
+                "frequency": dict(sorted(self.frequency.items())),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AspectVocabulary | None:
+        """A stored vocabulary, or None when it is of another VOCABULARY_FORMAT or not one at all."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != VOCABULARY_FORMAT:
+                return None
+            vocabulary = cls.__new__(cls)
+            vocabulary.sentences = int(data["sentences"])
+            vocabulary.kinds = frozenset(str(w) for w in data["kinds"])
+            vocabulary.frequency = {str(w): int(n) for w, n in data["frequency"].items()}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return vocabulary
 
     @property
     def words(self) -> list[str]:

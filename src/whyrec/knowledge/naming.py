@@ -55,8 +55,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from lemminflect import getAllLemmas
-
 from whyrec.knowledge.aspects import NAMES_NOTHING, NOT_ASPECTS, PEOPLE
 from whyrec.knowledge.text import STOPWORDS
 
@@ -130,7 +128,7 @@ class ItemName:
 def _rejected() -> frozenset[str]:
     """Words a name may not contain. The checker's lexicon is imported here, not at the top: the checker imports the
     knowledge package, which imports this module."""
-    from whyrec.checker.lexicon import sentiment_words
+    from whyrec.knowledge.sentiment import sentiment_words
 
     return STOPWORDS | NOT_ASPECTS | PEOPLE | NAMES_NOTHING | _NUMBER_WORDS | frozenset(sentiment_words())
 
@@ -139,11 +137,15 @@ def _rejected() -> frozenset[str]:
 def _may_name(word: str) -> bool:
     if not word[0].isalpha() or "'" in word or word in _rejected():
         return False
+    from lemminflect import getAllLemmas  # loaded when names are made (an index build), not on every start
+
     return not any(lemma in PEOPLE for forms in getAllLemmas(word).values() for lemma in forms)
 
 
 @lru_cache(maxsize=1 << 15)
 def _is_noun(word: str) -> bool:
+    from lemminflect import getAllLemmas
+
     classes = getAllLemmas(word)
     return "NOUN" in classes and "ADV" not in classes
 

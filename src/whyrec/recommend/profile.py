@@ -41,18 +41,18 @@ class UserProfile:
 class AspectProfiler:
     """`profile(user)`: the user's aspects, from their review sentences (optionally leaving one item out)."""
 
-    def __init__(self, store: Store, opinion_words: dict[str, float], polarity: Callable[[str], float]):
+    def __init__(self, store: Store, vocabulary: AspectVocabulary, polarity: Callable[[str], float]):
         self.store = store
-        texts, items = store.unit_texts_by_item("review")
-        self.vocabulary = AspectVocabulary(texts, opinion_words, items)
+        self.vocabulary = vocabulary
         self.polarity = polarity
 
     @classmethod
-    def of(cls, store: Store) -> AspectProfiler:
-        """The profiler with VADER's lexicon as the opinion words and its compound score as the feeling."""
-        from whyrec.checker.lexicon import polarity, sentiment_words
+    def of(cls, store: Store, vocabulary: AspectVocabulary | None = None) -> AspectProfiler:
+        """The profiler over `vocabulary` (an index's, as its build stored it; else computed from the store) with
+        VADER's compound score as the feeling."""
+        from whyrec.knowledge.sentiment import polarity
 
-        return cls(store, sentiment_words(), polarity)
+        return cls(store, vocabulary or AspectVocabulary.of_store(store), polarity)
 
     def words(self, user_id: str, exclude_item: str | None = None, n: int = PROMPT_ASPECTS) -> list[str]:
         """The user's top `n` aspect words, most telling first (what the prompt and retrieval use): the ranking of

@@ -21,6 +21,7 @@ from whyrec import __version__
 from whyrec.errors import IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.filelock import exclusive_lock, shared_lock
 from whyrec.knowledge import Store, load_catalogue, split_catalogue
+from whyrec.knowledge.aspects import VOCABULARY_FILE, AspectVocabulary
 from whyrec.knowledge.catalogue import file_sha256
 from whyrec.retrieval.embedder import Embedder
 from whyrec.retrieval.faiss_store import FaissIndex
@@ -75,6 +76,14 @@ class KnowledgeIndex:
     store: Store
     vectors: FaissIndex
     manifest: IndexManifest
+    stored_vocabulary: AspectVocabulary | None = None  # computed at the build; None: an older build, compute it
+
+    @property
+    def vocabulary(self) -> AspectVocabulary:
+        """The aspect vocabulary of the store's reviews: as the build stored it, or computed once now."""
+        if self.stored_vocabulary is None:
+            self.stored_vocabulary = AspectVocabulary.of_store(self.store)
+        return self.stored_vocabulary
 
     def close(self) -> None:
         self.store.close()
@@ -108,6 +117,11 @@ def build_index(catalogue: Path, out: Path, embedder: Embedder, strict: bool = F
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         Store.write(work / STORE_FILE, loaded, units)
+        written = Store(work / STORE_FILE)
+        try:
+            (work / VOCABULARY_FILE).write_text(AspectVocabulary.of_store(written).to_json(), encoding="utf-8")
+        finally:
+            written.close()
         vectors = embedder.embed([u.text for u in units])
         FaissIndex.build(range(1, len(units) + 1), vectors).save(work / VECTORS_FILE)
         report = loaded.report
@@ -208,4 +222,6 @@ def _open(path: Path, embedder: Embedder) -> KnowledgeIndex:
     if not vectors.count == store.count_units() == manifest.count:
         store.close()
         raise IndexMismatchError(f"{path}: vectors, store and manifest disagree on the unit count; {rebuild}")
-    return KnowledgeIndex(path=path, store=store, vectors=vectors, manifest=manifest)
+    stored = path / VOCABULARY_FILE
+    vocabulary = AspectVocabulary.from_json(stored.read_text(encoding="utf-8")) if stored.exists() else None
+    return KnowledgeIndex(path=path, store=store, vectors=vectors, manifest=manifest, stored_vocabulary=vocabulary)

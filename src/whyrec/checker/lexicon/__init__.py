@@ -1,12 +1,10 @@
 """Word lists the rules read: antonym pairs (antonyms.tsv, see README.md here), superlatives and guarantees,
-attribute vocabularies, price judgements, and the sentiment lexicon (VADER, from the vaderSentiment package)."""
+attribute vocabularies, price judgements. The sentiment lexicon (VADER) is `whyrec.knowledge.sentiment`."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from whyrec.checker.analysis import stem
 
@@ -171,19 +169,3 @@ GENERIC_PRAISE = frozenset(
     recommended happy pleased satisfied worth worthwhile wonderful special must-have incredible fabulous
     """.split()
 )
-
-
-@lru_cache(maxsize=1)
-def _analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
-def sentiment_words() -> dict[str, float]:
-    """VADER's lexicon: word → valence, from -4 to 4."""
-    return _analyzer().lexicon  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=1 << 16)
-def polarity(text: str) -> float:
-    """VADER's compound score of `text`, from -1 (negative) to 1 (positive)."""
-    return float(_analyzer().polarity_scores(text)["compound"])

@@ -7,10 +7,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from whyrec.checker.analysis import Analysed, analyse, names
-from whyrec.checker.lexicon import GENERIC_PRAISE, sentiment_words
+from whyrec.checker.lexicon import GENERIC_PRAISE
 from whyrec.checker.patterns import COMPARISON, NOT_PRODUCTS, OTHER_OWNED
 from whyrec.checker.rules.base import ClaimView, Context, Decision, whole
 from whyrec.checker.rules.support import coverage_of
+from whyrec.knowledge.sentiment import sentiment_words
 from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence
 

@@ -4,9 +4,9 @@ that aspect feel about it (VADER scores each sentence), and must not reverse the
 from __future__ import annotations
 
 from whyrec.checker.analysis import Analysed, Token, follows_cue, is_cue
-from whyrec.checker.lexicon import polarity, sentiment_words
 from whyrec.checker.patterns import ABOUT_ONE_REVIEWER, ABOUT_USER, RATING_JUDGEMENT, WEAKENERS
 from whyrec.checker.rules.base import ClaimView, Context, Decision, span, unquoted, whole
+from whyrec.knowledge.sentiment import polarity, sentiment_words
 from whyrec.schema import Evidence
 
 

@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 
 from whyrec.checker.analysis import stem
-from whyrec.checker.lexicon import polarity
 from whyrec.checker.rules.base import ClaimView, Context, Decision, unquoted, whole
+from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.signals import NEUTRAL, Share, shares
 from whyrec.schema import Evidence
 
