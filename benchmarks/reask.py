@@ -27,7 +27,7 @@ from whyrec.factory import make_explainer, make_llm
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.schema import Explanation
 
-MENDS = {"told as": "reattributed", "cited again": "recited", "kept the part before": "trimmed"}  # `mended` starts
+MENDS = {"cited only": "narrowed", "cited again": "recited", "kept the part before": "trimmed"}  # `mended` starts
 
 
 def percentile(values: list[float], q: float) -> float:

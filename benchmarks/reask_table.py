@@ -18,7 +18,7 @@ RESULTS = {
 def table(records: dict[str, dict[str, Any]]) -> str:
     lines = [
         "| dev pairs (seed 11) | loop | p50 / p95 s per pair | model calls | claims per reason | claims re-asked, "
-        "kept | claims mended: cited again / told as reviewers' / cut |",
+        "kept | claims mended: one review alone / cited again / cut |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for catalogue, record in records.items():
@@ -27,7 +27,7 @@ def table(records: dict[str, dict[str, Any]]) -> str:
             lines.append(
                 f"| {catalogue} ({record['pairs']}) | {loop.replace('_', ' ')} | {r['seconds']['p50']:.2f} / "
                 f"{r['seconds']['p95']:.2f} | {r['calls_mean']:.2f} | {r['claims_per_reason']:.2f} | "
-                f"{c['reask_claims']}, {c['reask_claims_kept']} | {c['mended_recited']} / {c['mended_reattributed']} / "
+                f"{c['reask_claims']}, {c['reask_claims_kept']} | {c['mended_narrowed']} / {c['mended_recited']} / "
                 f"{c['mended_trimmed']} |"
             )
     return "\n".join(lines)

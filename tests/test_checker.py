@@ -95,6 +95,12 @@ def test_subject_is_reviewer_needs_a_review_and_reviewers_need_more_than_one() -
     assert outcome("Reviewers say it arrived quickly and made a great gift.", "P:rev:R2:s1", "P:rev:R7:s1")[0] == (
         "supported"
     )
+    # citing a second reviewer who does not say it does not make it reviewers' (a blind reader found "Reviewers say
+    # the box was adorable" citing a review that says so and one that does not)
+    assert outcome("Reviewers say the activation was confusing.", "P:rev:R3:s1", "P:rev:R2:s1") == (
+        "unsupported",
+        "subject_is_reviewer",
+    )
 
 
 def test_one_reviewers_words_come_from_one_review() -> None:

@@ -10,6 +10,7 @@ from whyrec.checker.patterns import (
     ABOUT_SELLER,
     ABOUT_USER,
     AGREE,
+    CITED_AGREE,
     GENERIC_YOU,
     OFTEN,
     THIS_ITEM,
@@ -110,13 +111,17 @@ class SubjectIsReviewer:
         if not plural or counted >= 2:  # whyrec counted what several reviews say: the shares rule checks how many
             return None
         words = view.content(ctx)
-        agreeing = {e.user_id for e in reviews}
-        # other reviewers in the evidence who say the same, cited or not
-        # an uncited review agrees only if it says most of the claim, never on one word of two
+        # the reviewers in the evidence who say it: a cited review says CITED_AGREE of the claim's content words, an
+        # uncited one most of them, never one word of two. Citing a reviewer is not agreeing: "Reviewers say the box
+        # was adorable", citing one review that says so and one that does not, is one reviewer's words.
+        cited = {e.id for e in reviews}
         agree = max(ctx.support.overlap, AGREE)
-        for unit in ctx.reviews():
-            if words and len(words & ctx.analysed(unit).content) / len(words) >= agree:
-                agreeing.add(unit.user_id)
+        agreeing = {
+            unit.user_id
+            for unit in ctx.reviews()
+            if words
+            and len(words & ctx.analysed(unit).content) / len(words) >= (CITED_AGREE if unit.id in cited else agree)
+        }
         if len(agreeing) < 2:
             return Decision(
                 "unsupported",
