@@ -54,7 +54,6 @@ USERS_PAST = re.compile(
     re.I,
 )
 AGREE = 2 / 3  # share of a claim's content words another reviewer's sentence must say to count as saying it
-CITED_AGREE = 1 / 2  # the same for a sentence the claim cites ("came quickly" says half of "arrived quickly")
 # What a unit of the user's history ("Reviewed X, rated 4/5") says without the words: the user had the item before.
 HISTORY_IMPLIES = frozenset(
     stem(w)

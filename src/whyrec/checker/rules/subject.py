@@ -10,7 +10,6 @@ from whyrec.checker.patterns import (
     ABOUT_SELLER,
     ABOUT_USER,
     AGREE,
-    CITED_AGREE,
     GENERIC_YOU,
     OFTEN,
     THIS_ITEM,
@@ -111,16 +110,21 @@ class SubjectIsReviewer:
         if not plural or counted >= 2:  # whyrec counted what several reviews say: the shares rule checks how many
             return None
         words = view.content(ctx)
-        # the reviewers in the evidence who say it: a cited review says CITED_AGREE of the claim's content words, an
-        # uncited one most of them, never one word of two. Citing a reviewer is not agreeing: "Reviewers say the box
-        # was adorable", citing one review that says so and one that does not, is one reviewer's words.
+        # The reviewers in the evidence who say it. Citing a reviewer is not agreeing: "Reviewers say the box was
+        # adorable", citing one review that says so and one that does not, is one reviewer's words. A cited review
+        # says it as the support rule would find it said, by its own words or in other words close in meaning
+        # ("a lot of ads" / "full of ads"); an uncited one must say most of the claim's words, never one of two.
         cited = {e.id for e in reviews}
         agree = max(ctx.support.overlap, AGREE)
         agreeing = {
             unit.user_id
             for unit in ctx.reviews()
             if words
-            and len(words & ctx.analysed(unit).content) / len(words) >= (CITED_AGREE if unit.id in cited else agree)
+            and (
+                _says(view, ctx, unit, words)
+                if unit.id in cited
+                else len(words & ctx.analysed(unit).content) / len(words) >= agree
+            )
         }
         if len(agreeing) < 2:
             return Decision(
@@ -129,6 +133,20 @@ class SubjectIsReviewer:
                 tuple(whole(e) for e in reviews),
             )
         return None
+
+
+def _says(view: ClaimView, ctx: Context, unit: Evidence, words: frozenset[str]) -> bool:
+    """`unit` alone backs the claim's content as the support rule measures it: a share of its content words of at
+    least `overlap`, or of at least `overlap_floor` with a cosine of at least `embedding` (the calibrated
+    thresholds)."""
+    limits = ctx.support
+    share = len(words & ctx.analysed(unit).content) / len(words)
+    if share >= limits.overlap:
+        return True
+    if share == 0 or share < limits.overlap_floor or ctx.embed is None:
+        return False
+    vectors = ctx.embed([unquoted(view.claim.text), unit.text])
+    return float(vectors[1] @ vectors[0]) >= limits.embedding
 
 
 class SubjectIsSeller:
