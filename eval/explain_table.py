@@ -1,6 +1,7 @@
 """The README's explanation-evaluation tables, from the results of `whyrec eval explain` in `eval/results/explain`
-(demo) and `eval/results/explain-reviews-only` and the blind reader's scores beside them (regenerated, never retyped;
-a test checks that README holds them).
+(demo) and `eval/results/explain-reviews-only` and the blind readers' scores beside them, one column per reader
+(`pairwise-scores.json`, `pairwise-scores-2.json`, …, each from that reader's `pairwise-judgements*.jsonl`;
+regenerated, never retyped; a test checks that README holds them).
 
     .venv/bin/python eval/explain_table.py
 """
@@ -60,10 +61,12 @@ def measures_table(metrics: dict[str, dict[str, Any]]) -> str:
 
 
 def reader_table(scores: dict[str, dict[str, Any]]) -> str:
-    def row(label: str, show: Any, target: str) -> str:
-        return f"| {label} | " + " | ".join(show(scores[run]) for run in RUNS) + f" | {target} |"
+    """One column per (run, reader)."""
 
-    lines = ["| | " + " | ".join(RUNS) + " | target |", "|---|" + "---:|" * (len(RUNS) + 1)]
+    def row(label: str, show: Any, target: str) -> str:
+        return f"| {label} | " + " | ".join(show(scores[column]) for column in scores) + f" | {target} |"
+
+    lines = ["| | " + " | ".join(scores) + " | target |", "|---|" + "---:|" * (len(scores) + 1)]
     lines.append(
         row("whyrec preferred (a tie counts half)", lambda s: f"{100 * s['whyrec']['preference']:.1f}%", "≥ 70%")
     )
@@ -87,10 +90,19 @@ def reader_table(scores: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def reader_scores() -> dict[str, dict[str, Any]]:
+    """Each run's readers' scores, in reader order: "demo, reader 1", "demo, reader 2", …"""
+    scores = {}
+    for run, path in RUNS.items():
+        files = [path / "pairwise-scores.json", *sorted(path.glob("pairwise-scores-*.json"))]
+        for n, file in enumerate(files, start=1):
+            scores[f"{run}, reader {n}"] = json.loads(file.read_text())
+    return scores
+
+
 def tables() -> str:
     metrics = {run: json.loads((path / "metrics.json").read_text()) for run, path in RUNS.items()}
-    scores = {run: json.loads((path / "pairwise-scores.json").read_text()) for run, path in RUNS.items()}
-    return measures_table(metrics) + "\n\n" + reader_table(scores)
+    return measures_table(metrics) + "\n\n" + reader_table(reader_scores())
 
 
 if __name__ == "__main__":

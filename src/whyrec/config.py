@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     reask: bool = Field(
         default=False,
         description="Ask the model once more about the claims the checker rejected and whyrec could not mend itself "
-        "(on 40 dev pairs it kept 1 of the 13 claims it rewrote, at up to 1.17x the time: see benchmarks/reask.py).",
+        "(on 40 dev pairs none of the 10 claims it rewrote stood, at up to 1.38x the time: see benchmarks/reask.py).",
     )
     thresholds: Path | None = Field(
         default=None, description="Checker thresholds file (default: the packaged, calibrated thresholds-v3.toml)."
