@@ -67,6 +67,14 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise IndexMismatchError(f"{path}: not a readable whyrec store ({exc}); re-run `whyrec index`") from exc
 
+    @_damaged
+    def check(self) -> None:
+        """SQLite's quick check of every page: a store damaged on disk fails when it opens, not on whichever page a
+        later query happens to read (with the vocabulary stored at the build, an open no longer reads every review)."""
+        problems = [str(row[0]) for row in self._db.execute("PRAGMA quick_check(1)")]
+        if problems != ["ok"]:  # "*** in database main ***\nOn tree page 263 cell 13: …": its last line, for one line
+            raise sqlite3.DatabaseError(problems[0].strip().splitlines()[-1])
+
     @staticmethod
     def write(path: Path, catalogue: Catalogue, units: Sequence[EvidenceUnit]) -> None:
         """Create a new store file at `path` holding the catalogue and its units (rowids 1..N in order)."""

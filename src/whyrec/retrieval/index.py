@@ -219,6 +219,11 @@ def _open(path: Path, embedder: Embedder) -> KnowledgeIndex:
         )
     vectors = FaissIndex.load(path / VECTORS_FILE)
     store = Store(path / STORE_FILE)
+    try:
+        store.check()
+    except IndexMismatchError:
+        store.close()
+        raise
     if not vectors.count == store.count_units() == manifest.count:
         store.close()
         raise IndexMismatchError(f"{path}: vectors, store and manifest disagree on the unit count; {rebuild}")
