@@ -21,6 +21,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from explain import spread  # this directory's explain benchmark: p50 and nearest-rank p95
+
 from whyrec.config import Settings
 from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import make_explainer, make_llm
@@ -28,11 +30,6 @@ from whyrec.llm.llama import LlamaCppLLM
 from whyrec.schema import Explanation
 
 MENDS = {"cited only": "narrowed", "cited again": "recited", "kept the part before": "trimmed"}  # `mended` starts
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(runs: list[tuple[float, Explanation]]) -> dict[str, Any]:
@@ -50,7 +47,7 @@ def summary(runs: list[tuple[float, Explanation]]) -> dict[str, Any]:
                 counts[f"mended_{kind}"] += v.mended is not None and v.mended.startswith(start)
     model_runs = [e.manifest.model for _, e in runs if e.manifest.model is not None]
     return {
-        "seconds": {"p50": round(statistics.median(walls), 2), "p95": round(percentile(walls, 0.95), 2)},
+        "seconds": spread(walls),
         "calls_mean": round(statistics.mean(m.calls for m in model_runs), 2) if model_runs else 0,
         "claims_per_reason": round(statistics.mean(len(e.claims) for _, e in runs), 2),
         "counts": dict(sorted(counts.items())),

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from recommend_table import table  # this directory's README-table formatter
 
 from whyrec.config import Settings
-from whyrec.errors import IndexMismatchError, IndexNotFoundError
 from whyrec.evaluation.datasets import default_shared
-from whyrec.factory import demo_catalogue, make_embedder, open_knowledge
+from whyrec.factory import demo_catalogue, ensure_index, make_embedder, open_knowledge
 from whyrec.recommend import evaluate_recommenders
 from whyrec.recommend.evaluate import catalogue_scores, write_scores
-from whyrec.retrieval import KnowledgeIndex, build_index, open_index
+from whyrec.retrieval import KnowledgeIndex, open_index
 
 CATEGORIES = {"gift-cards": "Gift_Cards", "magazine-subscriptions": "Magazine_Subscriptions"}
 
@@ -38,14 +36,8 @@ def category_index(settings: Settings, shared: Path, name: str, stem: str) -> Kn
         link = catalogue / file
         if not link.exists():
             link.symlink_to((shared / "amazon" / file).resolve())
-    path = settings.home / "eval-indexes" / name
     embedder = make_embedder(settings)
-    try:
-        return open_index(path, embedder)
-    except (IndexNotFoundError, IndexMismatchError):
-        print(f"indexing {catalogue} (once)", file=sys.stderr)
-        build_index(catalogue, path, embedder)
-        return open_index(path, embedder)
+    return open_index(ensure_index(catalogue, settings.home / "eval-indexes" / name, embedder), embedder)
 
 
 def main() -> None:

@@ -161,7 +161,7 @@ def test_cli_eval_recommend_writes_the_scores_with_the_run_record(demo_index_dir
     [catalogue] = record["catalogues"]
     assert record["run"]["git_commit"] and catalogue["items"] == 50
     assert [s["name"] for s in catalogue["scores"]][-1] == "random (expected)"
-    assert not list(tmp_path.glob("*.partial"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.json"]  # nothing half-written left beside it
 
 
 def test_a_profile_names_the_aspects_of_the_users_own_reviews_with_their_evidence(demo_index: KnowledgeIndex) -> None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from whyrec.errors import WhyrecError
+from whyrec.files import write_atomic
 from whyrec.recommend.baseline import DEFAULT_ALPHA, BaselineRecommender, popularity_ranking
 from whyrec.retrieval import KnowledgeIndex
 
@@ -98,8 +99,7 @@ def catalogue_scores(index: KnowledgeIndex, scores: list[RankingScore], label: s
 
 
 def write_scores(path: Path, catalogues: list[dict[str, object]], alpha: float) -> None:
-    """Catalogues' scores as JSON with the commit, machine, package versions and date (written whole, then moved
-    in)."""
+    """Catalogues' scores as JSON with the commit, machine, package versions and date, in one rename."""
     from whyrec.evaluation.run import package_versions, run_record
 
     record = {
@@ -108,7 +108,4 @@ def write_scores(path: Path, catalogues: list[dict[str, object]], alpha: float) 
         "alpha": alpha,
         "catalogues": catalogues,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_atomic(path, json.dumps(record, indent=2) + "\n")
