@@ -138,7 +138,7 @@ class ClaimVerdict(Record):
     mended: str | None = Field(
         default=None,
         description="How whyrec changed the claim the model wrote so that it is supported, and what it was "
-        "(`whyrec.agent.mend`: cited again, told as several reviewers' words, a failing part cut off); None: as "
+        "(`whyrec.agent.mend`: one cited review alone, cited again, a failing part cut off); None: as "
         "written.",
     )
 

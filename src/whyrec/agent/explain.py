@@ -289,8 +289,8 @@ class Explainer:
     def _mend(
         self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]
     ) -> tuple[list[DraftClaim], list[ClaimVerdict]]:
-        """The claims with the rejected ones whyrec can mend itself (`whyrec.agent.mend`: another citation, or
-        several reviewers' words instead of one's) mended."""
+        """The claims with the rejected ones whyrec can mend itself (`whyrec.agent.mend`: one cited review alone,
+        another citation, a failing later part cut off) mended."""
         return Mender(lambda claim: self._check([claim], evidence, attempt=1)[0]).mend(claims, verdicts, evidence)
 
     def _check(self, claims: Sequence[DraftClaim], evidence: Sequence[Evidence], attempt: int) -> list[ClaimVerdict]:
@@ -405,9 +405,10 @@ def _keep_supported(
     left_out = {n for n, _ in skip}
     before = len(kept)
     for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
-        if verdict.accepted and n not in left_out and gist(claim.text) not in seen:
+        said = gist(claim.text)
+        if verdict.accepted and n not in left_out and said not in seen:
             kept.append(claim)
-            seen.add(gist(claim.text))
+            seen.add(said)
     return len(kept) - before
 
 

@@ -260,7 +260,7 @@ def report_markdown(
         "## What the systems and measures are",
         "",
         "- **whyrec**: the model's draft checked by the rule checker, rejected claims mended where whyrec can "
-        "(another citation, several reviewers' words for one's, a failing later part cut off) and otherwise dropped "
+        "(one cited review alone, another citation, a failing later part cut off) and otherwise dropped "
         "(re-asked once first with `WHYREC_REASK=1`); it abstains when nothing is left. **llm-unchecked**: the same "
         "model call's first draft as "
         "it came out. **extractive**: the extractive composer (no model) through the same check.",
