@@ -83,6 +83,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks eval data/demo
 	$(BIN)/ruff format --check src tests benchmarks eval data/demo
 	$(BIN)/mypy src benchmarks
+	$(BIN)/mypy eval/*.py
+	@# The data builders and experiments are scripts with sibling imports (a shared common.py): one run per folder.
+	for d in eval/data/magazine_claims eval/data/product_claims eval/data/products eval/justify eval/verifier; do \
+		$(BIN)/mypy $$d/*.py || exit 1; done
+	MYPYPATH=eval/data/magazine_claims $(BIN)/mypy eval/data/probes/*.py
 
 # The API and the web chat page on http://127.0.0.1:8765/ over the demo catalogue.
 serve: $(STAMP) $(VENV)/.model-$(MODEL)

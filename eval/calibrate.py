@@ -32,7 +32,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "whyrec" / "checker" / DEFAU
 _OVERLAP = [0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0]
 _FLOOR = [0.0, 0.1, 0.2, 0.25, 0.3, 0.34, 0.4, 0.5]
 _EMBEDDING = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
-_UNITS = [1, 2, 3, 4, 5, 8]
+_UNITS: list[float] = [1, 2, 3, 4, 5, 8]  # whole numbers, kept as ints at run time
 GRID: dict[tuple[str, str], list[float]] = {
     ("support", "overlap"): _OVERLAP,
     ("support", "overlap_floor"): _FLOOR,

@@ -9,6 +9,7 @@ regenerated, never retyped; a test checks that README holds them).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def measures_table(metrics: dict[str, dict[str, Any]]) -> str:
         values = [c["informativeness"].get(key) for c in columns]
         shown = ["–" if v is None else f"{100 * v:.1f}" if percent else f"{v:.2f}" for v in values]
         lines.append(f"| {label} | " + " | ".join(shown) + " |")
-    rows = (
+    rows: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
         (
             "supported by the checker, % of claims (whyrec: by construction)",
             lambda c: f"{100 * c['checker_supported']:.1f}",

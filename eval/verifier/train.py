@@ -49,11 +49,20 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from whyrec.checker.engine import RuleChecker
+    from whyrec.evaluation.datasets import Case
+    from whyrec.schema import EvidenceUnit
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
@@ -154,7 +163,7 @@ ANTONYMS = [
     ("allow", "forbid"),
     ("allowed", "banned"),
 ]
-_ANT = {}
+_ANT: dict[str, str] = {}
 for _a, _b in ANTONYMS:
     _ANT.setdefault(_a, _b)
     _ANT.setdefault(_b, _a)
@@ -248,7 +257,7 @@ def edit_swap(text: str, donor: str, rng: random.Random) -> str | None:
     names = [
         m for m in re.finditer(r"\b[A-Z][a-zA-Z&'-]{2,}\b", text) if m.start() > 0 and m.group().lower() not in STOP
     ]
-    donor_names = [w for w in re.findall(r"\b[A-Z][a-zA-Z&'-]{2,}\b", donor) if w.lower() not in STOP]
+    donor_names: list[str] = [w for w in re.findall(r"\b[A-Z][a-zA-Z&'-]{2,}\b", donor) if w.lower() not in STOP]
     if names and donor_names and rng.random() < 0.6:
         m = rng.choice(names)
         choices = [w for w in donor_names if w.lower() != m.group().lower() and w.lower() not in text.lower()]
@@ -262,7 +271,7 @@ def edit_swap(text: str, donor: str, rng: random.Random) -> str | None:
     return text[: m.start()] + rng.choice(donor_words) + text[m.end() :]
 
 
-def edit_invent(text: str, donor: str, rng: random.Random) -> str | None:
+def edit_invent(text: str, donor: str, rng: random.Random) -> str:
     """An invented feature appended with "and …": a clause from another item / document, or a generic one."""
     clauses = [c.strip(" .,;:!?") for c in re.split(r"[.,;:!?]", donor)]
     clauses = [c for c in clauses if 3 <= len(c.split()) <= 10 and sum(w.isalpha() for w in c.split()) >= 3]
@@ -297,7 +306,7 @@ def first_clause(text: str) -> str | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def unit_premise(unit) -> str:
+def unit_premise(unit: EvidenceUnit) -> str:
     if unit.kind == "review":
         ctx = unit.context
         parts = [ctx.before, unit.text, ctx.after] if ctx is not None else [unit.text]
@@ -308,7 +317,7 @@ def unit_premise(unit) -> str:
     return f"The seller says: {unit.text}"
 
 
-def product_premise(title: str, units) -> str:
+def product_premise(title: str, units: Sequence[EvidenceUnit]) -> str:
     return (f"Product: {title}. " if title else "") + " | ".join(unit_premise(u) for u in units)
 
 
@@ -325,7 +334,7 @@ class Pair:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def spec_claims(unit, rng: random.Random) -> list[str]:
+def spec_claims(unit: EvidenceUnit, rng: random.Random) -> list[str]:
     text = unit.text
     if unit.field == "price":
         amount = text.split(":", 1)[1].strip().removesuffix(".00")
@@ -353,7 +362,7 @@ def spec_claims(unit, rng: random.Random) -> list[str]:
     return [f"Its {name.lower()} is {value.rstrip(' (')}."]
 
 
-def history_claims(unit, rng: random.Random) -> list[str]:
+def history_claims(unit: EvidenceUnit, rng: random.Random) -> list[str]:
     m = re.match(r'(Reviewed|Bought) "(.+?)"(?:, rated (\d+(?:\.\d)?)/5)?', unit.text)
     if not m:
         return []
@@ -374,7 +383,7 @@ def history_claims(unit, rng: random.Random) -> list[str]:
     return out
 
 
-def review_claims(unit, rng: random.Random) -> list[str]:
+def review_claims(unit: EvidenceUnit, rng: random.Random) -> list[str]:
     s = unit.text.strip()
     if len(s.split()) < 4 or len(s) > 300:
         return []
@@ -396,8 +405,8 @@ def gift_card_pairs(excluded_items: set[str], rng: random.Random, limit: int) ->
         units = split_catalogue(load_catalogue(tmp))
     known = {u.id: u for u in units}
     units = with_context(units, known)
-    by_item: dict[str, list] = defaultdict(list)
-    history = []
+    by_item: dict[str, list[EvidenceUnit]] = defaultdict(list)
+    history: list[EvidenceUnit] = []
     for u in units:
         if u.item_id in excluded_items:
             continue
@@ -457,7 +466,7 @@ def gift_card_pairs(excluded_items: set[str], rng: random.Random, limit: int) ->
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def summedits_rows(domain: str) -> list[dict]:
+def summedits_rows(domain: str) -> list[dict[str, Any]]:
     assert domain in ("news", "sales_email"), "only the calibration domains' dev rows are ever read"
     rows = []
     with (SHARED / "grounding" / "summedits" / f"summedits_{domain}.jsonl").open() as handle:
@@ -474,7 +483,7 @@ def sentences(text: str) -> list[str]:
     return split_sentences(text)
 
 
-def chunks(doc_sentences: list[str], tokenizer, budget: int = 190) -> list[str]:
+def chunks(doc_sentences: list[str], tokenizer: PreTrainedTokenizerBase, budget: int = 190) -> list[str]:
     """Windows of consecutive sentences of <= budget tokens, each starting one sentence after the previous one's
     start when the window holds 3+ sentences (so support split across a boundary is still seen whole)."""
     lengths = [len(tokenizer.tokenize(s)) for s in doc_sentences]
@@ -491,7 +500,9 @@ def chunks(doc_sentences: list[str], tokenizer, budget: int = 190) -> list[str]:
     return out
 
 
-def summedits_pairs(domains: list[str], rng: random.Random, tokenizer, per_domain: int) -> list[Pair]:
+def summedits_pairs(
+    domains: list[str], rng: random.Random, tokenizer: PreTrainedTokenizerBase, per_domain: int
+) -> list[Pair]:
     pairs: list[Pair] = []
     for domain in domains:
         docs = sorted({r["doc"] for r in summedits_rows(domain)})
@@ -557,11 +568,11 @@ class Verifier(torch.nn.Module):
 
     FEATURES = 3
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         super().__init__()
         from transformers import AutoModel
 
-        self.encoder = AutoModel.from_pretrained(path)
+        self.encoder: PreTrainedModel = AutoModel.from_pretrained(path)
         hidden = self.encoder.config.hidden_size
         self.norm = torch.nn.LayerNorm(self.FEATURES)
         self.head = torch.nn.Linear(hidden + self.FEATURES, 1)
@@ -571,7 +582,9 @@ class Verifier(torch.nn.Module):
             self.head.load_state_dict(state["head"])
             self.norm.load_state_dict(state["norm"])
 
-    def forward(self, input_ids, attention_mask, token_type_ids):
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> torch.Tensor:
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state
@@ -590,20 +603,23 @@ class Verifier(torch.nn.Module):
         soft = -0.1 * torch.logsumexp(torch.where(claim, -best / 0.1, torch.full_like(best, -1e4)), -1)
         mean = (best * claim).sum(-1) / claim.sum(-1).clamp(min=1)
         feats = self.norm(torch.stack([low, soft, mean], -1))
-        return self.head(torch.cat([pooled, feats], -1)).squeeze(-1)
+        logits: torch.Tensor = self.head(torch.cat([pooled, feats], -1))
+        return logits.squeeze(-1)
 
     def save(self, out: Path) -> None:
         self.encoder.save_pretrained(out)
         torch.save({"head": self.head.state_dict(), "norm": self.norm.state_dict()}, out / "head.pt")
 
 
-def load(path: str):
+def load(path: str) -> tuple[PreTrainedTokenizerBase, Verifier]:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path), Verifier(path)
 
 
-def train(pairs: list[Pair], out: Path, epochs: int, seed: int, log) -> tuple:
+def train(
+    pairs: list[Pair], out: Path, epochs: int, seed: int, log: Callable[[str], None]
+) -> tuple[PreTrainedTokenizerBase, Verifier, float]:
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(seed)
@@ -618,7 +634,7 @@ def train(pairs: list[Pair], out: Path, epochs: int, seed: int, log) -> tuple:
         ],
         weight_decay=0.01,
     )
-    sched = get_linear_schedule_with_warmup(optim, int(0.05 * steps), steps)
+    sched = get_linear_schedule_with_warmup(optim, int(0.05 * steps), steps)  # type: ignore[no-untyped-call]
     loss_fn = torch.nn.BCEWithLogitsLoss()
     rng = random.Random(seed)
     started, step = time.time(), 0
@@ -658,7 +674,9 @@ def train(pairs: list[Pair], out: Path, epochs: int, seed: int, log) -> tuple:
 
 
 @torch.no_grad()
-def score_pairs(tokenizer, model, pairs: list[tuple[str, str]], batch: int = 32) -> list[float]:
+def score_pairs(
+    tokenizer: PreTrainedTokenizerBase, model: Verifier, pairs: list[tuple[str, str]], batch: int = 32
+) -> list[float]:
     """P(consistent) per (premise, claim), batched by length."""
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
     out = [0.0] * len(pairs)
@@ -683,7 +701,7 @@ def score_pairs(tokenizer, model, pairs: list[tuple[str, str]], batch: int = 32)
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def rules_outcomes(cases, checker) -> list[tuple[bool, float]]:
+def rules_outcomes(cases: Sequence[Case], checker: RuleChecker) -> list[tuple[bool, float]]:
     """Per case: the rules' prediction and the lowest coverage score of its verdicts (accepted cases' gray zone)."""
     from whyrec.evaluation.grounding import predict
 
@@ -694,7 +712,7 @@ def rules_outcomes(cases, checker) -> list[tuple[bool, float]]:
     return out
 
 
-def product_case_pairs(case) -> list[tuple[str, str]]:
+def product_case_pairs(case: Case) -> list[tuple[str, str]]:
     title = next((e.text for e in case.evidence if e.field == "title"), "")
     pairs = []
     for claim in case.claims:
@@ -703,7 +721,7 @@ def product_case_pairs(case) -> list[tuple[str, str]]:
     return pairs
 
 
-def score_product(cases, tokenizer, model) -> list[float]:
+def score_product(cases: Sequence[Case], tokenizer: PreTrainedTokenizerBase, model: Verifier) -> list[float]:
     flat, owner = [], []
     for n, case in enumerate(cases):
         for p in product_case_pairs(case):
@@ -716,7 +734,7 @@ def score_product(cases, tokenizer, model) -> list[float]:
     return best
 
 
-def score_summedits(cases, tokenizer, model) -> list[float]:
+def score_summedits(cases: Sequence[Case], tokenizer: PreTrainedTokenizerBase, model: Verifier) -> list[float]:
     flat, owner = [], []
     for n, case in enumerate(cases):
         windows = chunks([e.text for e in case.evidence], tokenizer)
@@ -734,7 +752,7 @@ def score_summedits(cases, tokenizer, model) -> list[float]:
     return per_case
 
 
-def ba(gold, pred) -> float:
+def ba(gold: Sequence[bool], pred: Sequence[bool]) -> float:
     recalls = []
     for cls in (True, False):
         members = [p for g, p in zip(gold, pred, strict=True) if g == cls]
@@ -742,7 +760,7 @@ def ba(gold, pred) -> float:
     return round(100.0 * sum(recalls) / 2, 1)
 
 
-def auc(gold, scores) -> float:
+def auc(gold: Sequence[bool], scores: Sequence[float]) -> float:
     pos = [s for g, s in zip(gold, scores, strict=True) if g]
     neg = [s for g, s in zip(gold, scores, strict=True) if not g]
     if not pos or not neg:
@@ -760,11 +778,13 @@ def pick_threshold(groups: list[tuple[list[bool], list[float]]]) -> float:
     return float(tied[len(tied) // 2])
 
 
-def accuracy(gold, pred) -> float | None:
+def accuracy(gold: Sequence[bool], pred: Sequence[bool]) -> float | None:
     return round(100 * float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 1) if gold else None
 
 
-def evaluate(name, cases, scores, rules, threshold) -> dict:
+def evaluate(
+    name: str, cases: Sequence[Case], scores: list[float], rules: list[tuple[bool, float]], threshold: float
+) -> dict[str, Any]:
     gold = [c.consistent for c in cases]
     verifier = [s >= threshold for s in scores]
     rule_pred = [p for p, _ in rules]
@@ -774,7 +794,7 @@ def evaluate(name, cases, scores, rules, threshold) -> dict:
     gray_gold = [g for g, z in zip(gold, gray, strict=True) if z]
     gray_rules = [True] * len(gray_gold)
     gray_ver = [v for v, z in zip(verifier, gray, strict=True) if z]
-    kinds: dict[str, Counter] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for c, v in zip(cases, verifier, strict=True):
         kinds[c.kind or "-"]["correct" if v == c.consistent else "wrong"] += 1
     return {
@@ -875,7 +895,7 @@ def main() -> None:
     status = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, cwd=REPO)
     dirty = bool(status.stdout)
     log(f"checker code at {commit}{' (src modified)' if dirty else ''}: the rules baseline is that code's")
-    results: dict = {"seed": args.seed, "max_train": args.max_train, "epochs": args.epochs, "protocols": {}}
+    results: dict[str, Any] = {"seed": args.seed, "max_train": args.max_train, "epochs": args.epochs, "protocols": {}}
     results_path = out / "results.json"
     if results_path.exists():
         results["protocols"] = json.loads(results_path.read_text()).get("protocols", {})
@@ -926,7 +946,7 @@ def main() -> None:
             )
             + ")"
         )
-        entry = {
+        entry: dict[str, Any] = {
             "checker_commit": commit + ("+modified" if dirty else ""),
             "train_pairs": len(pairs),
             "train_seconds": round(seconds),
