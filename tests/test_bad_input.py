@@ -252,13 +252,13 @@ DAMAGE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
         f"older than its catalogue ({PRODUCTS} is gone",
     ),
     "stale: manifest counts other units": (lambda index, _: _manifest(index, count=7), "disagree on the unit count"),
-    "FAISS file garbage": (
-        lambda index, _: (index / VECTORS_FILE).write_bytes(b"not faiss" * 100),
-        "not a readable FAISS index",
+    "vectors file garbage": (
+        lambda index, _: (index / VECTORS_FILE).write_bytes(b"not vectors" * 100),
+        "not a readable vectors file (no .npy header)",
     ),
-    "FAISS file truncated": (
+    "vectors file truncated": (
         lambda index, _: (index / VECTORS_FILE).write_bytes((index / VECTORS_FILE).read_bytes()[:5000]),
-        "not a readable FAISS index",
+        "not a readable vectors file (shorter than its header says)",
     ),
     "SQLite file garbage": (
         lambda index, _: (index / STORE_FILE).write_bytes(b"not sqlite" * 1000),
@@ -409,7 +409,7 @@ def test_batch_counts_duplicate_pairs_and_explains_each_once(tmp_path: Path, rec
 def test_serve_refuses_to_start_on_a_damaged_index(index: Path, record: Record) -> None:
     (index / VECTORS_FILE).write_bytes(b"junk")
     answer = cli("serve", "--index", str(index), "--port", "0")
-    record("serve", "FAISS file garbage", refused(answer, "not a readable FAISS index", "whyrec index"))
+    record("serve", "vectors file garbage", refused(answer, "not a readable vectors file", "whyrec index"))
 
 
 @pytest.fixture

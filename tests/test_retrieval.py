@@ -160,7 +160,10 @@ def test_failed_rebuild_leaves_the_old_index_intact(tmp_path: Path) -> None:
         build_index(broken, out, HashingEmbedder(), strict=True)
     assert (out / "manifest.json").read_bytes() == before
     assert open_index(out, HashingEmbedder()).store.count_units() == json.loads(before)["count"]
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index")) == [".index.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".index")) == [
+        ".index.build.lock",
+        ".index.lock",
+    ]
 
 
 def test_rebuild_gives_the_same_ids_and_vectors_order(tmp_path: Path) -> None:

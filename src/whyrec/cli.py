@@ -92,12 +92,21 @@ def index(
     strict: Annotated[bool, typer.Option(help="Fail on the first bad line instead of skipping it.")] = False,
     embedder: Annotated[str | None, typer.Option(help="all-MiniLM-L6-v2 (default) or hashing.")] = None,
 ) -> None:
-    """Load a catalogue, split it into evidence units and build the store + FAISS index + manifest."""
+    """Load a catalogue, split it into evidence units and build the store, the vectors and a manifest. A build
+    stopped while embedding (Ctrl-C, a kill) resumes there when the same command runs again."""
     from whyrec.factory import make_embedder
+    from whyrec.progress import TerminalProgress
     from whyrec.retrieval import build_index
 
     settings = _settings(embedder=embedder, strict=strict)
-    manifest = build_index(catalogue, out_dir, make_embedder(settings), strict=settings.strict)
+    try:
+        with TerminalProgress(err) as progress:
+            manifest = build_index(
+                catalogue, out_dir, make_embedder(settings), strict=settings.strict, progress=progress
+            )
+    except KeyboardInterrupt:
+        err.print("interrupted: run the same command again to resume (embedding goes on from its last batch)")
+        raise typer.Exit(130) from None
     report = manifest.load_report
     out.print(
         f"Indexed {report.products} products, {report.reviews} reviews, {report.interactions} interactions "

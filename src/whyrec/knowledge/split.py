@@ -145,7 +145,11 @@ def history_unit(interaction: Interaction, product: Product, review: Review | No
 
 def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
     """Every evidence unit of the catalogue, in a deterministic order (by item, then by user)."""
-    units: list[EvidenceUnit] = []
+    return list(iter_units(catalogue))
+
+
+def iter_units(catalogue: Catalogue) -> Iterator[EvidenceUnit]:
+    """`split_catalogue` one unit at a time: a build writes them as they come, never holding them all."""
     reviews_by_item: dict[str, list[Review]] = {}
     review_by_pair: dict[tuple[str, str], Review] = {}
     for review in catalogue.reviews.values():
@@ -157,12 +161,11 @@ def split_catalogue(catalogue: Catalogue) -> list[EvidenceUnit]:
             review_by_pair[pair] = review
     for item_id in sorted(catalogue.products):
         ref = catalogue.refs[f"product:{item_id}"]
-        units.extend(product_units(catalogue.products[item_id], ref, catalogue.names.get(item_id)))
+        yield from product_units(catalogue.products[item_id], ref, catalogue.names.get(item_id))
         for review in sorted(reviews_by_item.get(item_id, []), key=lambda r: r.review_id):
-            units.extend(review_units(review, catalogue.refs[f"review:{item_id}:{review.review_id}"]))
+            yield from review_units(review, catalogue.refs[f"review:{item_id}:{review.review_id}"])
     for user_id, item_id in sorted(catalogue.interactions):
         interaction = catalogue.interactions[(user_id, item_id)]
         own_review = review_by_pair.get((user_id, item_id))
         ref = catalogue.refs[f"interaction:{user_id}:{item_id}"]
-        units.append(history_unit(interaction, catalogue.products[item_id], own_review, ref))
-    return units
+        yield history_unit(interaction, catalogue.products[item_id], own_review, ref)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from whyrec.dbguard import damaged_is
@@ -76,8 +76,17 @@ class Store:
             raise sqlite3.DatabaseError(problems[0].strip().splitlines()[-1])
 
     @staticmethod
-    def write(path: Path, catalogue: Catalogue, units: Sequence[EvidenceUnit]) -> None:
-        """Create a new store file at `path` holding the catalogue and its units (rowids 1..N in order)."""
+    def write(path: Path, catalogue: Catalogue, units: Iterable[EvidenceUnit]) -> int:
+        """Create a new store file at `path` holding the catalogue and its units (rowids 1..N in order, written as
+        they come); returns N."""
+        count = 0
+
+        def numbered() -> Iterator[tuple[object, ...]]:
+            nonlocal count
+            for n, u in enumerate(units, start=1):
+                count = n
+                yield (n, u.id, u.item_id, u.user_id, u.kind, u.field, u.text, u.rating, u.source_ref)
+
         db = sqlite3.connect(path)
         try:
             db.executescript(SCHEMA)
@@ -119,16 +128,11 @@ class Store:
                 "INSERT INTO interactions VALUES (?, ?, ?, ?, ?)",
                 ((i.user_id, i.item_id, i.rating, i.time, i.kind) for i in catalogue.interactions.values()),
             )
-            db.executemany(
-                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (n, u.id, u.item_id, u.user_id, u.kind, u.field, u.text, u.rating, u.source_ref)
-                    for n, u in enumerate(units, start=1)
-                ),
-            )
+            db.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", numbered())
             db.commit()
         finally:
             db.close()
+        return count
 
     def close(self) -> None:
         self._db.close()
@@ -248,6 +252,12 @@ class Store:
             f"SELECT {_UNIT_COLUMNS} FROM units WHERE item_id = ? AND kind = 'spec' ORDER BY rowid", (item_id,)
         )
         return [_unit(row) for row in rows]
+
+    @_damaged
+    def unit_texts_between(self, first: int, last: int) -> list[str]:
+        """The texts of the units with rowids `first`..`last`, in rowid order (a build embeds them in batches)."""
+        rows = self._db.execute("SELECT text FROM units WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (first, last))
+        return [row[0] for row in rows]
 
     @_damaged
     def unit_texts(self, kind: str) -> list[str]:
