@@ -258,7 +258,7 @@ DAMAGE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     ),
     "vectors file truncated": (
         lambda index, _: (index / VECTORS_FILE).write_bytes((index / VECTORS_FILE).read_bytes()[:5000]),
-        "not a readable vectors file (shorter than its header says)",
+        "its size does not match its header",
     ),
     "SQLite file garbage": (
         lambda index, _: (index / STORE_FILE).write_bytes(b"not sqlite" * 1000),

@@ -68,7 +68,7 @@ def test_index_then_explain_on_a_catalogue_of_ones_own(tmp_path: Path) -> None:
     out_dir = tmp_path / "idx"
     code, out, _ = run("index", str(DEMO), "--out", str(out_dir), "--embedder", "hashing")
     assert code == 0 and "Indexed 50 products, 1935 reviews" in out
-    assert (out_dir / "manifest.json").exists() and (out_dir / "vectors.faiss").exists()
+    assert (out_dir / "manifest.json").exists() and (out_dir / "vectors.npy").exists()
 
 
 def test_index_of_missing_catalogue_exits_2(tmp_path: Path) -> None:

@@ -52,18 +52,25 @@ class UnitVectors:
 
     @classmethod
     def open(cls, path: Path, global_search: GlobalSearchLike | None = None) -> UnitVectors:
+        rebuild = "re-run `whyrec index`"
         try:
-            matrix = np.load(path, mmap_mode="r", allow_pickle=False)
-        except ValueError as exc:  # numpy's reasons are paragraphs ("…pickled (object) data. If you trust…")
+            with path.open("rb") as handle:
+                np.lib.format.read_magic(handle)
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+                start = handle.tell()
+        except (OSError, ValueError) as exc:  # numpy's reasons are paragraphs ("…pickled (object) data. If you…")
+            raise IndexMismatchError(f"{path}: not a readable vectors file (no .npy header); {rebuild}") from exc
+        if len(shape) != 2 or dtype != _ROW_DTYPE or fortran:
+            raise IndexMismatchError(f"{path}: expected float32 rows, found {dtype} {shape}; {rebuild}")
+        if path.stat().st_size != start + shape[0] * shape[1] * _ROW_DTYPE.itemsize:
             raise IndexMismatchError(
-                f"{path}: not a readable vectors file (no .npy header); re-run `whyrec index`"
-            ) from exc
-        except OSError as exc:
-            raise IndexMismatchError(
-                f"{path}: not a readable vectors file (shorter than its header says); re-run `whyrec index`"
-            ) from exc
-        if matrix.ndim != 2 or matrix.dtype != _ROW_DTYPE:
-            raise IndexMismatchError(f"{path}: expected float32 rows, found {matrix.dtype} {matrix.shape}")
+                f"{path}: not a readable vectors file (its size does not match its header: cut short?); {rebuild}"
+            )
+        matrix = (
+            np.memmap(path, dtype=_ROW_DTYPE, mode="r", offset=start, shape=shape)
+            if shape[0]
+            else np.zeros(shape, dtype=_ROW_DTYPE)
+        )
         return cls(path, matrix, global_search)
 
     @property
