@@ -51,39 +51,43 @@ class Shopper:
         store = self.index.store
         query = np.asarray(self.embedder.embed([request.need])[0])
         hits = self.index.vectors.search(query, SEARCH_UNITS)
-        units = store.units_by_rowid(r for r, _ in hits)
+        keys = store.unit_keys(r for r, _ in hits)
         best: dict[str, list[tuple[float, str]]] = {}
         for rowid, similarity in hits:
-            unit = units[rowid]
-            if unit.kind != "history":
-                best.setdefault(unit.item_id, []).append((similarity, unit.id))
+            unit_id, item_id, kind = keys[rowid]
+            if kind != "history":
+                best.setdefault(item_id, []).append((similarity, unit_id))
         owned = set(store.user_items(user_id)) if user_id is not None else set()
         if user_id is not None and self.recommender is not None:
             ranked = self.recommender.recommend(user_id, k=len(self.recommender.items))
             taste = {r.item_id: r.score for r in ranked}
         else:
             taste = {}
-        scored: list[Pick] = []
-        for item_id, matches in best.items():
+        matches = {item: sorted(m, key=lambda m: (-m[0], m[1])) for item, m in best.items() if item not in owned}
+        order = _ranked({item: m[0][0] for item, m in matches.items()}, taste)
+        # Products are read in rank order until k meet every constraint (a catalogue of millions answers a need
+        # with hundreds of candidates); all of them only when none does, for the closest.
+        picks: list[Pick] = []
+        breaking: list[Pick] = []
+        for item_id, score in order:
             product = store.product(item_id)
-            if product is None or item_id in owned:
+            if product is None:
                 continue
-            matches.sort(key=lambda m: (-m[0], m[1]))
-            scored.append(
-                Pick(
-                    item_id=item_id,
-                    title=product.title,
-                    price=product.price,
-                    score=0.0,
-                    match=round(matches[0][0], 4),
-                    matched_units=[unit_id for _, unit_id in matches[:2]],
-                    broken=self._broken(product, request),
-                )
+            found = matches[item_id]
+            pick = Pick(
+                item_id=item_id,
+                title=product.title,
+                price=product.price,
+                score=score,
+                match=round(found[0][0], 4),
+                matched_units=[unit_id for _, unit_id in found[:2]],
+                broken=self._broken(product, request),
             )
-        scored = _ranked(scored, taste)
-        picks = [p for p in scored if not p.broken][:k]
-        closest = [] if picks else sorted(scored, key=lambda p: (len(p.broken), -p.score, p.item_id))[:3]
-        return Answer(request, picks, closest, candidates=len(scored))
+            (breaking if pick.broken else picks).append(pick)
+            if len(picks) == k:
+                break
+        closest = [] if picks else sorted(breaking, key=lambda p: (len(p.broken), -p.score, p.item_id))[:3]
+        return Answer(request, picks, closest, candidates=len(order))
 
     def _broken(self, product: Product, request: ShoppingRequest) -> list[str]:
         broken = []
@@ -105,18 +109,16 @@ class Shopper:
         return broken
 
 
-def _ranked(picks: list[Pick], taste: dict[str, float]) -> list[Pick]:
-    if not picks:
+def _ranked(match: dict[str, float], taste: dict[str, float]) -> list[tuple[str, float]]:
+    """Items by score, best first: the match scaled to [0, 1], blended with the recommender's score given a user."""
+    if not match:
         return []
-    match = np.array([p.match for p in picks])
-    span = float(match.max() - match.min())
-    scaled = (match - match.min()) / span if span > 0 else np.ones_like(match)
+    items = list(match)
+    values = np.array([match[i] for i in items])
+    span = float(values.max() - values.min())
+    scaled = (values - values.min()) / span if span > 0 else np.ones_like(values)
     if taste:
-        scores = (1 - USER_WEIGHT) * scaled + USER_WEIGHT * np.array([taste.get(p.item_id, 0.0) for p in picks])
+        scores = (1 - USER_WEIGHT) * scaled + USER_WEIGHT * np.array([taste.get(i, 0.0) for i in items])
     else:
         scores = scaled
-    rescored = [
-        Pick(p.item_id, p.title, p.price, round(float(s), 4), p.match, p.matched_units, p.broken)
-        for p, s in zip(picks, scores, strict=True)
-    ]
-    return sorted(rescored, key=lambda p: (-p.score, p.item_id))
+    return sorted(((i, round(float(s), 4)) for i, s in zip(items, scores, strict=True)), key=lambda p: (-p[1], p[0]))

@@ -27,19 +27,25 @@ VECTORS_FILE = "vectors.npy"
 _ROW_DTYPE = np.dtype("<f4")
 
 
-def top_k(ids: Sequence[int] | np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+def _contenders(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
+    """Positions of the scores at least as good as the k-th best: the top k and every row tied with its last."""
+    if k >= len(scores):
+        return np.arange(len(scores))
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    return np.flatnonzero(scores >= kth)
+
+
+def top_k(
+    ids: Sequence[int] | npt.NDArray[np.int64], scores: npt.NDArray[np.float32], k: int
+) -> list[tuple[int, float]]:
     """The k best (id, score), best first; equal scores in ascending id order, so a result never depends on the
     order the ids came in."""
     if k <= 0 or len(ids) == 0:
         return []
-    id_array = np.asarray(ids, dtype=np.int64)
-    if k < len(id_array):
-        # argpartition keeps an arbitrary subset of a tie at the k-th score: take every row at least that good
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = np.flatnonzero(scores >= kth)
-        id_array, scores = id_array[keep], scores[keep]
-    order = np.lexsort((id_array, -scores))[:k]
-    return [(int(i), float(s)) for i, s in zip(id_array[order], scores[order], strict=True)]
+    keep = _contenders(scores, k)
+    id_array, kept_scores = np.asarray(ids, dtype=np.int64)[keep], scores[keep]
+    order = np.lexsort((id_array, -kept_scores))[:k]
+    return [(int(i), float(s)) for i, s in zip(id_array[order], kept_scores[order], strict=True)]
 
 
 class UnitVectors:
@@ -118,14 +124,15 @@ SCAN_ROWS = 65_536  # rows scored at a time in an exact scan: bounded memory wha
 
 def exact_search(vectors: UnitVectors, query: Vectors, k: int) -> list[tuple[int, float]]:
     """Exact top-k over every row, scanned in bounded batches."""
-    best: list[tuple[int, float]] = []
+    best_ids = np.zeros(0, dtype=np.int64)
+    best_scores = np.zeros(0, dtype=np.float32)
     for start in range(0, vectors.count, SCAN_ROWS):
         stop = min(start + SCAN_ROWS, vectors.count)
-        scores = vectors.rows(start, stop) @ query
-        merged_ids = np.concatenate([np.asarray([i for i, _ in best], dtype=np.int64), np.arange(start + 1, stop + 1)])
-        merged_scores = np.concatenate([np.asarray([s for _, s in best], dtype=np.float32), scores])
-        best = top_k(merged_ids, merged_scores, k)
-    return best
+        ids = np.concatenate([best_ids, np.arange(start + 1, stop + 1, dtype=np.int64)])
+        scores = np.concatenate([best_scores, vectors.rows(start, stop) @ query])
+        keep = _contenders(scores, k)
+        best_ids, best_scores = ids[keep], scores[keep]
+    return top_k(best_ids, best_scores, k)
 
 
 class VectorWriter:
