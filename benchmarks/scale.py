@@ -199,7 +199,7 @@ def measure_queries(index_dir: Path) -> dict[str, Any]:
     from whyrec.recommend.ask import SEARCH_UNITS, Shopper
     from whyrec.recommend.request import ShoppingRequest
     from whyrec.retrieval import HashingEmbedder, PairRetriever, open_index
-    from whyrec.retrieval.ann import IvfSearch, tuning_queries
+    from whyrec.retrieval.ann import IvfSearch, perturbed_rows
     from whyrec.retrieval.vectors import exact_search
 
     embedder = HashingEmbedder()
@@ -258,7 +258,7 @@ def measure_queries(index_dir: Path) -> dict[str, Any]:
 
     recall: dict[str, float] = {}
     text_queries = embedder.embed(requests)
-    for name, queries in (("perturbed rows", tuning_queries(vectors, 100, seed=1)), ("review words", text_queries)):
+    for name, queries in (("perturbed rows", perturbed_rows(vectors, 100, seed=1)), ("review words", text_queries)):
         found = [
             len({i for i, _ in vectors.search(q, 10)} & {i for i, _ in exact_search(vectors, q, 10)}) / 10
             for q in queries

@@ -17,7 +17,7 @@ from whyrec.errors import IndexMismatchError
 from whyrec.knowledge import Store
 from whyrec.retrieval import HashingEmbedder, KnowledgeIndex, PairRetriever, build_index, open_index
 from whyrec.retrieval import ann as ann_module
-from whyrec.retrieval import index as index_module
+from whyrec.retrieval import build as build_module
 from whyrec.retrieval.ann import ANN_FILE, ANN_PARAMS_FILE, TARGET_RECALL
 from whyrec.retrieval.embedder import SentenceTransformerEmbedder, Vectors
 from whyrec.retrieval.vectors import VECTORS_FILE, VectorWriter, exact_search, top_k
@@ -127,7 +127,7 @@ class Interrupting(HashingEmbedder):
 def test_a_killed_build_resumes_and_equals_an_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_module, "EMBED_BATCH", 500)
+    monkeypatch.setattr(build_module, "EMBED_BATCH", 500)
     whole = tmp_path / "whole"
     build_index(DEMO, whole, HashingEmbedder())
     out = tmp_path / "resumed"
@@ -135,7 +135,7 @@ def test_a_killed_build_resumes_and_equals_an_uninterrupted_one(
         build_index(DEMO, out, Interrupting(batches=3))
     assert not out.exists()
     (work,) = tmp_path.glob(".resumed.build-*")
-    assert (work / index_module.STORE_DONE).exists()
+    assert (work / build_module.STORE_DONE).exists()
     counted = Interrupting(batches=10_000)
     seen: list[tuple[str, int]] = []
 
@@ -166,7 +166,8 @@ def ivf_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KnowledgeIndex
 def test_above_the_threshold_global_search_is_ivf_tuned_for_recall(ivf_index: KnowledgeIndex) -> None:
     params = ann_module.AnnParams.model_validate_json((ivf_index.path / ANN_PARAMS_FILE).read_text())
     assert params.recall_at_10 >= TARGET_RECALL and params.count == ivf_index.vectors.count
-    queries = ann_module.tuning_queries(ivf_index.vectors, 50, seed=1)
+    texts = ivf_index.store.unit_texts("review")[::37]
+    queries = ann_module.text_queries(texts, HashingEmbedder().embed, seed=1)
     recall = []
     for query in queries:
         ivf, exact = ivf_index.vectors.search(query, 10), exact_search(ivf_index.vectors, query, 10)

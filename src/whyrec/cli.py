@@ -87,23 +87,50 @@ def main_options(
 @app.command()
 @user_errors
 def index(
-    catalogue: Annotated[Path, typer.Argument(help="Catalogue directory (Amazon 2018/2023 JSONL, CSV, whyrec JSONL).")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Index directory to create or replace.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Index directory to create, replace or add to.")],
+    catalogue: Annotated[
+        Path | None,
+        typer.Argument(help="Catalogue directory (Amazon 2018/2023 JSONL, CSV, whyrec JSONL); not with --add."),
+    ] = None,
+    add: Annotated[
+        Path | None,
+        typer.Option(
+            "--add",
+            help="A directory of more products and reviews to add to the index at --out (only new units are embedded).",
+        ),
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Fail on the first bad line instead of skipping it.")] = False,
     embedder: Annotated[str | None, typer.Option(help="all-MiniLM-L6-v2 (default) or hashing.")] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (embed in this process) or ray (a Ray Data actor pool; needs whyrec[ray]).")
+    ] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Ray actors embedding at once (--engine ray).")] = 1,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: an existing cluster (auto, ray://host:10001) whose nodes have whyrec and the "
+            "embedding model installed. Default: start Ray on this machine for the build.",
+        ),
+    ] = None,
 ) -> None:
     """Load a catalogue, split it into evidence units and build the store, the vectors and a manifest. A build
     stopped while embedding (Ctrl-C, a kill) resumes there when the same command runs again."""
-    from whyrec.factory import make_embedder
+    from whyrec.factory import embed_engine, make_embedder
     from whyrec.progress import TerminalProgress
-    from whyrec.retrieval import build_index
+    from whyrec.retrieval import add_to_index, build_index
 
+    if (catalogue is None) == (add is None):
+        raise WhyrecError("give a CATALOGUE to index, or --add DIR to add to the index at --out (not both)")
     settings = _settings(embedder=embedder, strict=strict)
     try:
-        with TerminalProgress(err) as progress:
-            manifest = build_index(
-                catalogue, out_dir, make_embedder(settings), strict=settings.strict, progress=progress
-            )
+        with embed_engine(settings, engine, workers, ray_address) as spread, TerminalProgress(err) as progress:
+            made = make_embedder(settings)
+            if add is not None:
+                manifest = add_to_index(out_dir, add, made, settings.strict, progress, spread)
+            else:
+                assert catalogue is not None
+                manifest = build_index(catalogue, out_dir, made, settings.strict, progress, engine=spread)
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to resume (embedding goes on from its last batch)")
         raise typer.Exit(130) from None
@@ -112,6 +139,8 @@ def index(
         f"Indexed {report.products} products, {report.reviews} reviews, {report.interactions} interactions "
         f"into {manifest.count} evidence units in {manifest.build_seconds:.1f} s → {out_dir}"
     )
+    if add is not None:
+        out.print(f"Added {add}: {manifest.embedded} units embedded, {manifest.count - (manifest.embedded or 0)} kept")
     if report.skipped:
         err.print(
             f"skipped {report.skipped} bad lines (first: {report.problems[0]}); use --strict to fail on them",

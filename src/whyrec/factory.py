@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +34,7 @@ from whyrec.retrieval import (
     build_index,
     open_index,
 )
+from whyrec.retrieval.build import EmbedEngine
 from whyrec.retrieval.index import FORMAT_VERSION, read_manifest
 from whyrec.retrieval.justify import JustificationProbe
 
@@ -54,6 +58,29 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "all-MiniLM-L6-v2":
         return SentenceTransformerEmbedder(batch_size=settings.embed_batch_size, threads=settings.threads)
     raise WhyrecError(f"unknown embedder {settings.embedder!r}: use all-MiniLM-L6-v2 or hashing")
+
+
+@contextlib.contextmanager
+def embed_engine(
+    settings: Settings, kind: str = "local", workers: int = 1, ray_address: str | None = None
+) -> Iterator[EmbedEngine | None]:
+    """Where `whyrec index` embeds: None (the embedder in this process) or a RayEngine of `workers` actors that
+    share this machine's threads (or run on the cluster at `ray_address`), Ray started and stopped around the use."""
+    if kind == "local":
+        if workers != 1 or ray_address is not None:
+            raise WhyrecError("--workers and --ray-address go with --engine ray (a local build embeds in one process)")
+        yield None
+        return
+    if kind != "ray":
+        raise WhyrecError(f"--engine must be local or ray, not {kind!r}")
+    from whyrec.retrieval.ray_embed import RayEngine
+
+    probe = make_embedder(settings)
+    engine = RayEngine(
+        functools.partial(make_embedder, settings), probe.name, probe.dim, workers, settings.threads, ray_address
+    )
+    with engine:
+        yield engine
 
 
 def ensure_index(catalogue: Path, path: Path, embedder: Embedder, what: str | None = None) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,13 @@ class InputFile:
     path: Path
     format: str
     sha256: str
+    name: str  # see input_name
+
+
+def input_name(path: Path, root: Path) -> str:
+    """How an input file is named in refs, digests and manifests: its file name when it lies in the catalogue's root,
+    its absolute path when it comes from a directory added later (`whyrec index --add`)."""
+    return path.name if path == root or path.parent == root else str(path.resolve())
 
 
 @dataclass
@@ -40,7 +47,7 @@ class Catalogue:
 
     @property
     def sha256(self) -> str:
-        return _combined_sha256((i.path.name, i.sha256) for i in self.inputs)
+        return _combined_sha256((i.name, i.sha256) for i in self.inputs)
 
 
 def _combined_sha256(files: Iterable[tuple[str, str]]) -> str:
@@ -51,9 +58,13 @@ def _combined_sha256(files: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def catalogue_sha256(root: Path) -> str:
-    """The digest `load_catalogue(root).sha256` would give, without parsing anything."""
-    return _combined_sha256((path.name, file_sha256(path)) for path, _ in detect_files(root))
+def catalogue_sha256(root: Path, added: Sequence[Path] = ()) -> str:
+    """The digest `load_catalogue(root, added=added).sha256` would give, without parsing anything."""
+    return _combined_sha256((input_name(path, root), file_sha256(path)) for path, _ in _all_files(root, added))
+
+
+def _all_files(root: Path, added: Sequence[Path]) -> list[tuple[Path, Format]]:
+    return [found for directory in (root, *added) for found in detect_files(directory)]
 
 
 def file_sha256(path: Path) -> str:
@@ -91,18 +102,20 @@ def _rows(path: Path, report: LoadReport) -> Iterator[tuple[int, dict[str, Any]]
     return read_csv(path, report) if path.suffix == ".csv" else read_jsonl(path, report)
 
 
-def load_catalogue(root: Path | str, strict: bool = False) -> Catalogue:
-    """Read every catalogue file under `root`. Bad lines are skipped and counted, or raised when `strict`."""
+def load_catalogue(root: Path | str, strict: bool = False, added: Sequence[Path] = ()) -> Catalogue:
+    """Read every catalogue file under `root`, then under each of `added` (directories of more products and
+    reviews, `whyrec index --add`). Bad lines are skipped and counted, or raised when `strict`."""
     root = Path(root)
-    files = detect_files(root)
+    files = _all_files(root, added)
     catalogue = Catalogue(root=root, report=LoadReport(strict=strict))
     report = catalogue.report
     pending_reviews: list[tuple[Review, Path, int]] = []
     interactions: list[tuple[Interaction, Path, int]] = []
     for path, fmt in files:
-        catalogue.inputs.append(InputFile(path, fmt.name, file_sha256(path)))
+        name = input_name(path, root)
+        catalogue.inputs.append(InputFile(path, fmt.name, file_sha256(path), name))
         for line_no, row in _rows(path, report):
-            ref = f"{path.name}:{line_no}"
+            ref = f"{name}:{line_no}"
             try:
                 record = convert_row(fmt, row)
             except RowError as exc:
@@ -144,7 +157,7 @@ def _items_from_reviews(catalogue: Catalogue, reviews: list[tuple[Review, Path, 
             catalogue.products[review.item_id] = Product(
                 item_id=review.item_id, title=f"Item {review.item_id}", title_from="id"
             )
-            catalogue.refs[f"product:{review.item_id}"] = f"{path.name}:{line_no}"
+            catalogue.refs[f"product:{review.item_id}"] = f"{input_name(path, catalogue.root)}:{line_no}"
     catalogue.report.note("items known from reviews only (no product metadata)", len(catalogue.products))
 
 
@@ -180,7 +193,7 @@ def _unknown_item(catalogue: Catalogue, item_id: str, path: Path, line_no: int, 
 def _attach_reviews(catalogue: Catalogue, reviews: list[tuple[Review, Path, int]]) -> None:
     seen: dict[str, int] = {}
     for review, path, line_no in reviews:
-        ref = f"{path.name}:{line_no}"
+        ref = f"{input_name(path, catalogue.root)}:{line_no}"
         if review.item_id not in catalogue.products:
             _unknown_item(catalogue, review.item_id, path, line_no, "review")
             continue
@@ -207,7 +220,7 @@ def _attach_reviews(catalogue: Catalogue, reviews: list[tuple[Review, Path, int]
 
 def _attach_interactions(catalogue: Catalogue, interactions: list[tuple[Interaction, Path, int]]) -> None:
     for interaction, path, line_no in interactions:
-        ref = f"{path.name}:{line_no}"
+        ref = f"{input_name(path, catalogue.root)}:{line_no}"
         if interaction.item_id not in catalogue.products:
             _unknown_item(catalogue, interaction.item_id, path, line_no, "interaction")
             continue

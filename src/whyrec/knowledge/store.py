@@ -264,10 +264,20 @@ class Store:
         return [_unit(row) for row in rows]
 
     @_damaged
-    def unit_texts_between(self, first: int, last: int) -> list[str]:
-        """The texts of the units with rowids `first`..`last`, in rowid order (a build embeds them in batches)."""
-        rows = self._db.execute("SELECT text FROM units WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (first, last))
-        return [row[0] for row in rows]
+    def unit_texts_between(self, first: int, last: int) -> list[tuple[str, str]]:
+        """(id, text) of the units with rowids `first`..`last`, in rowid order (a build embeds them in batches)."""
+        rows = self._db.execute("SELECT id, text FROM units WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (first, last))
+        return [(row[0], row[1]) for row in rows]
+
+    @_damaged
+    def rowids_by_id(self, ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """(rowid, text) of each unit id the store holds."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(f"SELECT id, rowid, text FROM units WHERE id IN ({marks})", wanted)
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     @_damaged
     def unit_texts(self, kind: str) -> list[str]:

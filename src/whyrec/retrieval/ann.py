@@ -3,8 +3,8 @@
 The IVF index keeps 8-bit scalar-quantised vectors in about sqrt(N) lists (a quarter of the float vectors' size),
 is trained on a seeded sample, and its candidates (RERANK times what was asked) are scored again exactly from the
 vectors file, so the scores it returns are the exact inner products. `nprobe` is tuned at the build: the smallest
-power of two whose recall@10 against the exact search, over perturbed sample rows, reaches TARGET_RECALL; the
-manifest of the search (`ann.json`) records it with the recall it measured.
+power of two whose recall@10 against the exact search reaches TARGET_RECALL over needs made from the catalogue's own
+texts (the first few words of sampled units, embedded); `ann.json` records it with the recall it measured.
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ class AnnParams(BaseModel):
     count: int
 
 
-def tuning_queries(vectors: UnitVectors, n: int, seed: int) -> Vectors:
-    """Stored rows moved a little (noise of norm 0.5, then length 1): queries near the data, as a need's embedding is
-    near the units that answer it, but none equal to a row."""
+def perturbed_rows(vectors: UnitVectors, n: int, seed: int) -> Vectors:
+    """Stored rows moved a little (noise of norm 0.5, then length 1): queries near the data, none equal to a row."""
     rng = np.random.default_rng(seed)
     picked = np.sort(rng.choice(vectors.count, size=min(n, vectors.count), replace=False))
     rows = vectors.vectors((picked + 1).tolist())
@@ -60,6 +59,13 @@ def tuning_queries(vectors: UnitVectors, n: int, seed: int) -> Vectors:
     moved: Vectors = rows + noise
     moved /= np.linalg.norm(moved, axis=1, keepdims=True)
     return moved
+
+
+def text_queries(texts: list[str], embed: Callable[[list[str]], Vectors], seed: int) -> Vectors:
+    """Needs as people type them: the first 3 to 8 words of each of `texts` (units of the catalogue), embedded."""
+    rng = np.random.default_rng(seed)
+    cut = [" ".join(t.split()[: int(rng.integers(3, 9))]) for t in texts]
+    return embed([c for c in cut if c])
 
 
 def exact_top_ids(vectors: UnitVectors, queries: Vectors, k: int) -> list[set[int]]:
@@ -106,9 +112,14 @@ class IvfSearch(GlobalSearchLike):
 
 
 def build_ann(
-    vectors: UnitVectors, directory: Path, seed: int = 0, progress: Callable[[str], None] | None = None
+    vectors: UnitVectors,
+    directory: Path,
+    queries: Vectors,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> AnnParams | None:
-    """Train, fill and tune an IVF index for `vectors` in `directory` (None: small enough for exact search)."""
+    """Train, fill and tune an IVF index for `vectors` in `directory` (None: small enough for exact search).
+    `queries` tune nprobe: typed needs (`text_queries`), what `ask` searches with."""
     if vectors.count <= EXACT_MAX:
         return None
     faiss = _faiss()
@@ -130,21 +141,17 @@ def build_ann(
     path = directory / ANN_FILE
     faiss.write_index(index, str(path))
 
-    queries = tuning_queries(vectors, TUNING_QUERIES, seed)
     say(f"tuning nprobe on {len(queries)} queries")
     truth = exact_top_ids(vectors, queries, 10)
-    search = IvfSearch(
-        path,
-        AnnParams(kind="ivf-sq8", nlist=nlist, nprobe=1, recall_at_10=0, tuning_queries=0, count=vectors.count),
-        vectors,
-    )
+    trial = AnnParams(kind="ivf-sq8", nlist=nlist, nprobe=1, recall_at_10=0, tuning_queries=0, count=vectors.count)
+    search = IvfSearch(path, trial, vectors)
     search._index = index
     chosen, recall = nlist, 1.0
     for nprobe in NPROBES:
         if nprobe > nlist:
             break
         hits = [{i for i, _ in search.search(q, 10, nprobe=nprobe)} for q in queries]
-        recall = float(np.mean([len(h & t) / len(t) for h, t in zip(hits, truth, strict=True)]))
+        recall = float(np.mean([len(h & t) / max(1, len(t)) for h, t in zip(hits, truth, strict=True)]))
         if recall >= TARGET_RECALL:
             chosen = nprobe
             break

@@ -1,0 +1,114 @@
+"""Index builds on Ray: the embedding (the only stage that takes hours at millions of units) spread over a Ray Data
+actor pool, each actor holding one embedder; everything else stays in the build's process, which remains the only
+writer of the index (the same store, the same vectors file in unit order, the same resume and swap).
+
+The build sends each actor whole batches of texts and gets their vectors back in order, `window` batches at a time,
+so memory stays bounded and a killed build loses one window at most. On one machine Ray is started for the build and
+stopped after it; with `address` the actors run on an existing cluster, whose nodes each need whyrec and the embedding
+model installed (no index files: the texts travel with the tasks).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from whyrec.errors import DependencyMissingError
+from whyrec.retrieval.embedder import Embedder, Vectors
+
+
+class EmbedActor:
+    """One Ray actor: makes its embedder once, then embeds one batch of texts per row."""
+
+    def __init__(self, make: Callable[[], Embedder], threads: int):
+        import os
+
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        self.embedder = make()
+        if hasattr(self.embedder, "threads"):
+            self.embedder.threads = threads
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        vectors = [self.embedder.embed(list(texts)) for texts in batch["texts"]]
+        return {
+            "order": batch["order"],
+            "vectors": [v.tobytes() for v in vectors],
+            "rows": [len(v) for v in vectors],
+        }
+
+
+class RayEngine:
+    """`workers` actors with `cores // workers` threads each (one at least); a context manager around Ray."""
+
+    def __init__(
+        self, make: Callable[[], Embedder], name: str, dim: int, workers: int, cores: int, address: str | None = None
+    ):
+        self.make, self.name, self.dim = make, name, dim
+        self.workers = workers
+        self.threads = max(1, cores // workers)
+        self.cores = cores
+        self.address = address
+        # batches per Ray Data run: each run starts the actors (and loads the model) again, so a few minutes of work
+        # each; the driver holds one window of texts and vectors (8 × 4096 × 384 floats per worker: ~50 MB)
+        self.window = 8 * workers
+        self._started = False
+
+    def __enter__(self) -> RayEngine:
+        ray = _import_ray()
+        if not ray.is_initialized():
+            if self.address is not None:
+                ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
+            else:
+                ray.init(
+                    address="local",
+                    num_cpus=max(self.cores, self.workers * self.threads),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                )
+            self._started = True
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the index command draws its own
+        context.print_on_execution_start = False
+        context.execution_options.preserve_order = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self._started:
+            _import_ray().shutdown()
+            self._started = False
+
+    def embed_all(self, batches: list[list[str]]) -> list[Vectors]:
+        ray = _import_ray()
+        out: list[Vectors] = [np.zeros((0, self.dim), dtype=np.float32) for _ in batches]
+        wanted = [{"order": n, "texts": texts} for n, texts in enumerate(batches) if texts]
+        if not wanted:
+            return out
+        dataset = ray.data.from_items(wanted).map_batches(
+            EmbedActor,
+            fn_constructor_args=(self.make, self.threads),
+            batch_size=1,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(wanted))),
+            num_cpus=self.threads,
+        )
+        for row in dataset.iter_rows():
+            rows = int(row["rows"])
+            out[int(row["order"])] = np.frombuffer(row["vectors"], dtype=np.float32).reshape(rows, self.dim).copy()
+        return out
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise DependencyMissingError(f"--engine ray needs Ray Data: pip install 'whyrec[ray]' ({exc})") from None
+    return ray
