@@ -14,10 +14,13 @@ embedder (the index layer alone, as issue W2 5/5 measured it):
 - at the largest size: a build killed (SIGKILL) halfway through embedding, resumed, and compared byte for byte with
   the uninterrupted build.
 At the smallest size the MiniLM build's embedding throughput is compared with the raw sentence-transformers encoder
-on the same texts in the same process.
+on the same texts in the same process, and a MiniLM build on 2 local Ray actors (one thread each) with the local one.
 
-Run: .venv/bin/python benchmarks/scale.py [--sizes 0.3,3,32] [--work DIR] [--out benchmarks/results/scale.json]
-(about 15 minutes on 2 cores; needs ~10 GB of disk in --work). The plot goes beside the JSON (scale.png).
+At the largest size, a directory of new items (5% of a copy) is added with `whyrec index --add` (only its units
+embedded), and `whyrec explain` runs cold on the grown index and on the smallest one.
+
+Run: .venv/bin/python benchmarks/scale.py [--sizes 0.2,3,32] [--work DIR] [--out benchmarks/results/scale.json]
+(about 20 minutes on 2 cores; needs ~10 GB of disk in --work). The plot goes beside the JSON (scale.png).
 """
 
 from __future__ import annotations
@@ -60,16 +63,18 @@ def _perturb(text: str, rng: random.Random) -> str:
     return " ".join(words[:at] + words[at + 1 :] if rng.random() < 0.5 else words[: at + 1] + words[at:])
 
 
-def synthesize(size: float, out: Path) -> None:
-    """Write a catalogue of `size` copies of the shared data into `out` (Amazon 2018 files, same names)."""
+def synthesize(size: float, out: Path, first_copy: int = 0) -> None:
+    """Write a catalogue of `size` copies of the shared data into `out` (Amazon 2018 files, same names), the copies
+    numbered from `first_copy` (another number: other ids, as a directory added to an index holds)."""
     out.mkdir(parents=True, exist_ok=True)
     rows = {name: [json.loads(line) for line in (SHARED / name).open(encoding="utf-8")] for name in FILES}
     copies, fraction = int(size), size - int(size)
     for name in FILES:
         with (out / name).open("w", encoding="utf-8") as handle:
-            for copy in range(copies + (1 if fraction else 0)):
+            for n in range(copies + (1 if fraction else 0)):
+                copy = first_copy + n
                 rng = random.Random(f"{name}:{copy}")
-                keep = _kept_items(rows, fraction if copy == copies else 1.0)
+                keep = _kept_items(rows, fraction if n == copies else 1.0)
                 for row in rows[name]:
                     if row["asin"] not in keep:
                         continue
@@ -93,13 +98,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def child_build(catalogue: Path, out: Path, embedder_name: str) -> None:
-    """In a child process: build, time each stage, report JSON on stdout (and, for MiniLM, the raw encoder)."""
-    from whyrec.retrieval import HashingEmbedder, SentenceTransformerEmbedder, build_index
+def child_build(catalogue: Path, out: Path, mode: str) -> None:
+    """In a child process: build (`hashing`, `minilm`, `minilm-ray`: MiniLM on 2 Ray actors) or add the directory
+    `catalogue` to the index `out` (`add`), time each stage, report JSON on stdout; for `minilm`, also the raw
+    encoder on the same texts."""
+    import functools
+
+    from whyrec.retrieval import HashingEmbedder, SentenceTransformerEmbedder, add_to_index, build_index
     from whyrec.retrieval.index import STORE_FILE
 
-    embedder = HashingEmbedder() if embedder_name == "hashing" else SentenceTransformerEmbedder()
-    if embedder_name != "hashing":
+    embedder = HashingEmbedder() if mode in ("hashing", "add") else SentenceTransformerEmbedder()
+    if isinstance(embedder, SentenceTransformerEmbedder):
         embedder.embed(["warm up"])  # the model load is not the build's throughput
     stages: dict[str, float] = {}
     marks: list[tuple[str, float]] = []
@@ -112,17 +121,30 @@ def child_build(catalogue: Path, out: Path, embedder_name: str) -> None:
             pass
 
     started = time.perf_counter()
-    manifest = build_index(catalogue, out, embedder, progress=Timer())
+    if mode == "add":
+        manifest = add_to_index(out, catalogue, embedder, progress=Timer())
+    elif mode == "minilm-ray":
+        from whyrec.retrieval.ray_embed import RayEngine
+
+        make = functools.partial(SentenceTransformerEmbedder, threads=1)
+        with RayEngine(make, embedder.name, embedder.dim, workers=2, cores=2) as engine:
+            started = time.perf_counter()  # Ray's start is not the build's
+            manifest = build_index(catalogue, out, embedder, progress=Timer(), engine=engine)
+    else:
+        manifest = build_index(catalogue, out, embedder, progress=Timer())
     ended = time.perf_counter()
     for (name, at), (_, after) in zip(marks, [*marks[1:], ("end", ended)], strict=True):
         stages[name.split(" with ")[0]] = round(after - at, 3)
     result: dict[str, Any] = {
         "units": manifest.count,
+        "embedded": manifest.embedded,
         "seconds": round(ended - started, 3),
         "stages": stages,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
-    if isinstance(embedder, SentenceTransformerEmbedder):
+    if mode != "hashing":
+        result["build_embedding_units_per_s"] = round((manifest.embedded or 0) / stages["embedding"], 1)
+    if mode == "minilm" and isinstance(embedder, SentenceTransformerEmbedder):
         import sqlite3
 
         db = sqlite3.connect(out / STORE_FILE)
@@ -133,8 +155,43 @@ def child_build(catalogue: Path, out: Path, embedder_name: str) -> None:
         model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True, show_progress_bar=False)
         raw = time.perf_counter() - began
         result["raw_encoder_units_per_s"] = round(len(texts) / raw, 1)
-        result["build_embedding_units_per_s"] = round(len(texts) / stages["embedding"], 1)
     print(json.dumps(result))
+
+
+def explain_cold(index: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """`whyrec explain --json` in a new process per pair (the default 1.5B model, the hashing embedder the index was
+    built with): what a shop's user waits for on a catalogue of this size."""
+    seconds, statuses = [], []
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WHYREC_EMBEDDER": "hashing"}
+    whyrec = str(Path(sys.executable).with_name("whyrec"))
+    for user, item in pairs:
+        began = time.perf_counter()
+        answer = subprocess.run(
+            [whyrec, "explain", "--index", str(index), "--user", user, "--item", item, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        seconds.append(time.perf_counter() - began)
+        if answer.returncode != 0:
+            raise RuntimeError(f"explain failed on {index}: {answer.stderr.strip()}")
+        statuses.append(json.loads(answer.stdout)["status"])
+    return {
+        "pairs": len(pairs),
+        "p50_s": round(statistics.median(seconds), 2),
+        "max_s": round(max(seconds), 2),
+        "statuses": statuses,
+    }
+
+
+def _explain_pairs(index: Path, n: int) -> list[tuple[str, str]]:
+    from whyrec.retrieval import HashingEmbedder, open_index
+
+    opened = open_index(index, HashingEmbedder())
+    reviewed = opened.store.reviewed_pairs(min_other_items=2)
+    opened.close()
+    rng = random.Random(3)
+    return rng.sample(reviewed, n)
 
 
 def _build(catalogue: Path, out: Path, embedder: str = "hashing") -> dict[str, Any]:
@@ -347,6 +404,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
         units, [s["queries"]["pair_search_ms"]["p50"] for s in sizes], marker="s", label="gather (search only)"
     )
     axes[2].legend(fontsize=7)
+    exact = [s["queries"]["ask_search_exact_ms"]["p50"] for s in sizes]
+    axes[3].plot(units, exact, marker="x", linestyle="--", label="exact scan of every vector (search only)")
+    axes[3].plot(units, [s["queries"]["ask_search_ms"]["p50"] for s in sizes], marker="s", label="whyrec (search only)")
+    axes[3].legend(fontsize=7)
     figure.suptitle(f"whyrec index scale ({results['machine']['commit'][:12]}, {results['machine']['cores']} cores)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -354,13 +415,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="0.3,3,32", help="copies of the shared data (0.3 ≈ 10k units)")
+    parser.add_argument("--sizes", default="0.2,3,32", help="copies of the shared data (0.2 ≈ 11k units)")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "whyrec" / "scale")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.json")
-    parser.add_argument("--no-minilm", action="store_true", help="skip the MiniLM build at the smallest size")
+    parser.add_argument("--no-minilm", action="store_true", help="skip the MiniLM builds at the smallest size")
+    parser.add_argument("--explain-pairs", type=int, default=3, help="cold explains at the smallest and largest size")
     args = parser.parse_args()
     sizes = [float(s) for s in args.sizes.split(",")]
     results: dict[str, Any] = {"machine": _machine(), "sizes": []}
+    smallest_index: Path | None = None
     for size in sizes:
         work = args.work / f"x{size:g}"
         shutil.rmtree(work, ignore_errors=True)
@@ -378,23 +441,46 @@ def main() -> None:
         }
         print(f"×{size:g}: {build['units']:,} units in {build['seconds']} s; querying", file=sys.stderr, flush=True)
         entry["queries"] = measure_queries(out)
+        if size == sizes[0]:
+            smallest_index = out
+            if not args.no_minilm:
+                print(f"×{size:g}: MiniLM builds, local and on 2 Ray actors", file=sys.stderr, flush=True)
+                minilm = _build(catalogue, work / "index-minilm", "minilm")
+                on_ray = _build(catalogue, work / "index-minilm-ray", "minilm-ray")
+                local_vectors = np.load(work / "index-minilm" / "vectors.npy")
+                ray_vectors = np.load(work / "index-minilm-ray" / "vectors.npy")
+                entry["minilm"] = {
+                    **minilm,
+                    "build_over_raw": round(
+                        minilm["build_embedding_units_per_s"] / minilm["raw_encoder_units_per_s"], 3
+                    ),
+                }
+                entry["minilm_ray"] = {
+                    **on_ray,
+                    "same_units": _unit_ids(work / "index-minilm") == _unit_ids(work / "index-minilm-ray"),
+                    "max_abs_difference": float(np.abs(local_vectors - ray_vectors).max()),
+                }
         if size == sizes[-1]:
             print(f"×{size:g}: kill and resume", file=sys.stderr, flush=True)
             resumed = work / "resumed"
             entry["resume"] = _killed_then_resumed(catalogue, resumed)
             entry["resume"]["vectors_equal"] = _sha256(resumed / "vectors.npy") == _sha256(out / "vectors.npy")
             shutil.rmtree(resumed, ignore_errors=True)
-        if size == sizes[0] and not args.no_minilm:
-            print(f"×{size:g}: MiniLM build", file=sys.stderr, flush=True)
-            minilm = _build(catalogue, work / "index-minilm", "minilm")
-            entry["minilm"] = {
-                **minilm,
-                "build_over_raw": round(minilm["build_embedding_units_per_s"] / minilm["raw_encoder_units_per_s"], 3),
-            }
+            print(f"×{size:g}: --add of new items", file=sys.stderr, flush=True)
+            synthesize(0.05, work / "added", first_copy=1000)
+            entry["add"] = _build(work / "added", out, "add")
+            if args.explain_pairs and smallest_index is not None:
+                print("cold explains at the smallest and the largest size", file=sys.stderr, flush=True)
+                results["explain_cold"] = {
+                    "smallest": explain_cold(smallest_index, _explain_pairs(smallest_index, args.explain_pairs)),
+                    "largest": explain_cold(out, _explain_pairs(out, args.explain_pairs)),
+                }
         results["sizes"].append(entry)
-        shutil.rmtree(work, ignore_errors=True)
+        if size != sizes[0]:
+            shutil.rmtree(work, ignore_errors=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # after each size
+    shutil.rmtree(args.work / f"x{sizes[0]:g}", ignore_errors=True)
     first, last = results["sizes"][0], results["sizes"][-1]
     results["targets"] = {
         "for_pair_p50_ratio_largest_to_smallest": round(
@@ -408,6 +494,16 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     plot(results, args.out.with_suffix(".png"))
     print(json.dumps(results["targets"], indent=2))
+
+
+def _unit_ids(index: Path) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(index / "store.sqlite")
+    try:
+        return [row[0] for row in db.execute("SELECT id FROM units ORDER BY rowid")]
+    finally:
+        db.close()
 
 
 if __name__ == "__main__":

@@ -193,3 +193,19 @@ def test_below_the_threshold_there_is_no_ivf(tmp_path: Path) -> None:
     assert not (tmp_path / "index" / ANN_FILE).exists()
     index = open_index(tmp_path / "index", HashingEmbedder())
     assert index.vectors.global_search is None
+
+
+def test_a_store_is_checked_whole_when_small_and_by_its_size_when_large(tmp_path: Path) -> None:
+    build_index(DEMO, tmp_path / "index", HashingEmbedder())
+    path = tmp_path / "index" / "store.sqlite"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096] = b"\xff" * 4096  # one damaged page in the middle
+    path.write_bytes(bytes(data))
+    store = Store(path)
+    with pytest.raises(IndexMismatchError):
+        store.check()
+    store.check(full_below=0)  # a large store: its size agrees with its page count, the damage waits for a query
+    store.close()
+    path.write_bytes(bytes(data[: len(data) - 1000]))
+    with pytest.raises(IndexMismatchError, match="size does not match its page count"):
+        Store(path).check(full_below=0)

@@ -2,10 +2,11 @@
 actor pool, each actor holding one embedder; everything else stays in the build's process, which remains the only
 writer of the index (the same store, the same vectors file in unit order, the same resume and swap).
 
-The build sends each actor whole batches of texts and gets their vectors back in order, `window` batches at a time,
-so memory stays bounded and a killed build loses one window at most. On one machine Ray is started for the build and
-stopped after it; with `address` the actors run on an existing cluster, whose nodes each need whyrec and the embedding
-model installed (no index files: the texts travel with the tasks).
+The build hands the engine `window` batches of texts at a time; the engine cuts them into chunks of CHUNK texts for
+the actors and puts the vectors back in order, so memory stays bounded and a killed build loses one window at most.
+On one machine Ray is started for the build and stopped after it; with `address` the actors run on an existing
+cluster whose nodes each need whyrec and the embedding model installed (no index files: the texts travel with the
+tasks).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 
 from whyrec.errors import DependencyMissingError
 from whyrec.retrieval.embedder import Embedder, Vectors
+
+CHUNK = 512  # texts per Ray task
 
 
 class EmbedActor:
@@ -36,6 +39,7 @@ class EmbedActor:
         vectors = [self.embedder.embed(list(texts)) for texts in batch["texts"]]
         return {
             "order": batch["order"],
+            "part": batch["part"],
             "vectors": [v.tobytes() for v in vectors],
             "rows": [len(v) for v in vectors],
         }
@@ -87,22 +91,30 @@ class RayEngine:
 
     def embed_all(self, batches: list[list[str]]) -> list[Vectors]:
         ray = _import_ray()
-        out: list[Vectors] = [np.zeros((0, self.dim), dtype=np.float32) for _ in batches]
-        wanted = [{"order": n, "texts": texts} for n, texts in enumerate(batches) if texts]
-        if not wanted:
-            return out
-        dataset = ray.data.from_items(wanted).map_batches(
-            EmbedActor,
-            fn_constructor_args=(self.make, self.threads),
-            batch_size=1,
-            batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(wanted))),
-            num_cpus=self.threads,
-        )
-        for row in dataset.iter_rows():
-            rows = int(row["rows"])
-            out[int(row["order"])] = np.frombuffer(row["vectors"], dtype=np.float32).reshape(rows, self.dim).copy()
-        return out
+        parts: dict[int, dict[int, Vectors]] = {n: {} for n in range(len(batches))}
+        # chunks of CHUNK texts, one Ray Data block each: a block's rows go to one actor one after the other, and
+        # a whole batch of 4096 would leave the other actors idle on a small catalogue
+        wanted = [
+            {"order": n, "part": start // CHUNK, "texts": texts[start : start + CHUNK]}
+            for n, texts in enumerate(batches)
+            for start in range(0, len(texts), CHUNK)
+        ]
+        if wanted:
+            dataset = ray.data.from_items(wanted, override_num_blocks=len(wanted)).map_batches(
+                EmbedActor,
+                fn_constructor_args=(self.make, self.threads),
+                batch_size=1,
+                batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(wanted))),
+                num_cpus=self.threads,
+            )
+            for row in dataset.iter_rows():
+                vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(int(row["rows"]), self.dim)
+                parts[int(row["order"])][int(row["part"])] = vectors.copy()
+        return [
+            np.concatenate([found[j] for j in sorted(found)]) if found else np.zeros((0, self.dim), dtype=np.float32)
+            for found in parts.values()
+        ]
 
 
 def _import_ray() -> Any:
