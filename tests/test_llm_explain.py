@@ -214,7 +214,7 @@ def test_manifest_records_model_prompt_seed_tokens_and_stage_timings(
 def test_the_prompt_carries_the_users_profile_and_question(
     demo_index: KnowledgeIndex, retriever: PairRetriever
 ) -> None:
-    from whyrec.recommend.profile import AspectProfiler
+    from whyrec.knowledge.profile import AspectProfiler
 
     llm = FakeLLM()
     user, item = DEMO_PAIRS[0]  # reviews of tins and metal card boxes elsewhere

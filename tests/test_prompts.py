@@ -108,3 +108,24 @@ def test_any_model_output_parses_into_cited_claims_or_a_value_error(text: str) -
         return
     for claim in claims:
         assert claim.cites and set(claim.cites) <= set(HANDLES.values()) and claim.text == " ".join(claim.text.split())
+
+
+def test_the_answer_schema_comes_from_the_answer_model_and_stays_what_llama_cpp_converts() -> None:
+    """The decoder's JSON schema is made from `Answer`; its text is pinned (llama.cpp's converter silently drops a
+    schema it cannot convert, and a changed schema is a changed grammar: other outputs, another prefix cache)."""
+    import json
+
+    from whyrec.agent.llm_composer import Answer, AnswerClaim, claims_schema
+
+    expected = (
+        '{"type": "object", "properties": {"claims": {"type": "array", "minItems": 0, "maxItems": 2, "items": '
+        '{"type": "object", "properties": {"cites": {"type": "array", "minItems": 1, "maxItems": 2, "items": '
+        '{"type": "string", "enum": ["E1", "E2"]}}, "text": {"type": "string", "minLength": 1, "maxLength": 200}}, '
+        '"required": ["cites", "text"]}}}, "required": ["claims"]}'
+    )
+    assert json.dumps(claims_schema(["E1", "E2"], max_claims=2)) == expected
+    limits = AnswerClaim.model_json_schema()["properties"]
+    assert limits["text"]["maxLength"] == 200 and limits["cites"]["maxItems"] == 2
+    with pytest.raises(ValueError, match="not the JSON the schema asks for"):
+        parse_answer('{"claims": [{"cites": ["e1", "e2", "e1"], "text": "too many citations"}]}', HANDLES)
+    assert Answer.model_validate({"claims": []}).claims == []

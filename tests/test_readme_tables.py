@@ -29,6 +29,8 @@ def _tables() -> dict[str, str]:
     explain = _script("eval/explain_table.py")
     reask = _script("benchmarks/reask_table.py")
     recommend = _script("eval/recommend_table.py")
+    scale = _script("benchmarks/scale_table.py")
+    scaled = scale.read()
     return {
         "grounding (eval/results/grounding.json)": grounding.table(
             json.loads((ROOT / "eval/results/grounding.json").read_text())
@@ -38,6 +40,9 @@ def _tables() -> dict[str, str]:
         "re-ask (benchmarks/results/reask*.json)": reask.table(reask.read()),
         "recommender (eval/results/recommend.json)": recommend.table(
             json.loads((ROOT / "eval/results/recommend.json").read_text())
+        ),
+        "scale (benchmarks/results/scale.json)": "\n".join(
+            [scale.sizes_table(scaled), scale.targets_table(scaled), scale.extras(scaled)]
         ),
     }
 

@@ -165,8 +165,8 @@ def test_cli_eval_recommend_writes_the_scores_with_the_run_record(demo_index_dir
 
 
 def test_a_profile_names_the_aspects_of_the_users_own_reviews_with_their_evidence(demo_index: KnowledgeIndex) -> None:
+    from whyrec.knowledge.profile import AspectProfiler
     from whyrec.knowledge.sentiment import polarity
-    from whyrec.recommend.profile import AspectProfiler
 
     profiler = AspectProfiler(demo_index.store, demo_index.vocabulary, polarity)
     user = DEMO_PAIRS[0][0]

@@ -95,7 +95,7 @@ def test_without_a_user_the_evidence_is_the_items_alone(retriever: PairRetriever
 def test_the_aspect_profile_turns_the_user_direction_towards_their_aspect_words(
     demo_index: KnowledgeIndex, embedder: SentenceTransformerEmbedder
 ) -> None:
-    from whyrec.recommend.profile import AspectProfiler
+    from whyrec.knowledge.profile import AspectProfiler
 
     user, item = DEMO_PAIRS[0]
     profiles = AspectProfiler.of(demo_index.store)

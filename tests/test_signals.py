@@ -6,9 +6,9 @@ import pytest
 
 from conftest import DEMO_PAIRS
 from whyrec.checker import RuleChecker
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.signals import SignalMaker, shares
-from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.embedder import SentenceTransformerEmbedder
 from whyrec.schema import Claim, Evidence

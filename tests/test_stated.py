@@ -11,11 +11,11 @@ from whyrec.agent import Explainer, LLMComposer
 from whyrec.agent.shape import copies_history
 from whyrec.agent.stated import MAX_STATED, left_to_the_model, stated_signals
 from whyrec.checker import RuleChecker
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.knowledge.sentiment import polarity
 from whyrec.knowledge.signals import SignalMaker
 from whyrec.llm.fake import FakeLLM
 from whyrec.prompts import load_prompt
-from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
 from whyrec.retrieval.embedder import SentenceTransformerEmbedder
 

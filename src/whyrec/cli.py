@@ -416,11 +416,10 @@ def profile(
     import json
     from dataclasses import asdict
 
-    from rich.table import Table
-
     from whyrec.agent.preferences import describe_preferences
     from whyrec.factory import make_profiler
     from whyrec.feedback import StoredPreferences
+    from whyrec.render import render_profile
     from whyrec.schema import Preferences
 
     settings = _settings(index=index_dir)
@@ -430,27 +429,7 @@ def profile(
         payload = {**asdict(found), "preferences": preferences.model_dump()}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    out.print(
-        f"[bold]User {found.user_id}[/bold]: {found.items} items in the history, "
-        f"{found.review_sentences} review sentences"
-    )
-    if preferences != Preferences():
-        out.print(f"Told us: {describe_preferences(preferences)}")
-    if not found.aspects:
-        out.print("No aspect found in their reviews: explanations for this user rest on the items' own evidence.")
-        return
-    grid = Table("aspect", "mentions", "feeling", "weight", "evidence", box=None, header_style="bold")
-    for aspect in found.aspects:
-        feeling = "positive" if aspect.sentiment >= 0.05 else "negative" if aspect.sentiment <= -0.05 else "neutral"
-        more = f" (+{len(aspect.unit_ids) - 2})" if len(aspect.unit_ids) > 2 else ""
-        grid.add_row(
-            aspect.aspect,
-            str(aspect.mentions),
-            f"{feeling} ({aspect.sentiment:+.2f})",
-            f"{aspect.weight:.1f}",
-            ", ".join(aspect.unit_ids[:2]) + more,
-        )
-    out.print(grid)
+    out.print(render_profile(found, describe_preferences(preferences) if preferences != Preferences() else None))
 
 
 @app.command()
@@ -657,7 +636,7 @@ def feedback_add(
     """Store a thumb and/or text about a reason in $WHYREC_HOME/feedback.sqlite."""
     from pydantic import ValidationError
 
-    from whyrec.agent.preferences import describe_preferences, from_feedback
+    from whyrec.agent.preferences import describe_preferences, record_feedback
     from whyrec.factory import make_embedder, open_knowledge
     from whyrec.feedback import Feedback, FeedbackStore
     from whyrec.schema import Explanation
@@ -690,12 +669,10 @@ def feedback_add(
     index = open_knowledge(settings, make_embedder(settings))
     if index.store.product(item) is None or not index.store.has_user(user):
         raise WhyrecError(f"unknown user {user!r} or item {item!r} in this index")
-    store = FeedbackStore(settings.feedback_db)
-    number = store.add(feedback, explanation)
+    number, preferences = record_feedback(FeedbackStore(settings.feedback_db), feedback, explanation)
     linked = f", linked to its {explanation.manifest.composer} reason" if explanation is not None else ""
     out.print(f"Feedback #{number} stored in {settings.feedback_db}{linked}", soft_wrap=True)
-    if text and (preferences := from_feedback(store.preferences(user), text)) is not None:
-        store.set_preferences(user, preferences)
+    if preferences is not None:
         out.print(f"Preferences of {user} now: {describe_preferences(preferences)}", soft_wrap=True)
 
 

@@ -18,13 +18,13 @@ from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, IndexMismatchError, IndexNotFoundError, WhyrecError
 from whyrec.feedback import FeedbackStore, StoredPreferences
 from whyrec.knowledge import catalogue_sha256
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.knowledge.signals import SignalMaker
 from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
 from whyrec.recommend import BaselineRecommender
 from whyrec.recommend.ask import Shopper
-from whyrec.recommend.profile import AspectProfiler
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -40,7 +40,7 @@ from whyrec.retrieval.justify import JustificationProbe
 
 if TYPE_CHECKING:
     from whyrec.agent.chat import Chat  # LangChain's message trimming: imported when a chat is made
-    from whyrec.service.app import Service
+    from whyrec.service.core import Service
 
 
 def demo_catalogue() -> Path:
@@ -230,7 +230,7 @@ def model_readiness(settings: Settings) -> tuple[bool, str]:
 def make_service(settings: Settings, llm: LLM | None = None, embedder: Embedder | None = None) -> Service:
     """Everything `whyrec serve` serves: one explainer (one model) behind chat, with an auditor and feedback."""
     try:
-        from whyrec.service.app import Service
+        from whyrec.service.core import Service
     except ImportError as exc:
         raise DependencyMissingError(f"the service needs FastAPI: pip install 'whyrec[serve]' ({exc})") from None
     from whyrec.agent.chat import Chat

@@ -137,15 +137,6 @@ class FeedbackStore:
             return int(cursor.lastrowid or 0)
 
     @_damaged
-    def record(self, feedback: Feedback, explanation: Explanation | None = None) -> int:
-        """`add`, and keep what feedback text says about the user's preferences ("I don't care about price") for
-        their next sessions, the latest word winning over what they said before. Returns the feedback's id."""
-        from whyrec.agent.preferences import from_feedback
-
-        if feedback.text and (kept := from_feedback(self.preferences(feedback.user_id), feedback.text)):
-            self.set_preferences(feedback.user_id, kept)
-        return self.add(feedback, explanation)
-
     @_damaged
     def stats(self) -> list[VariantStats]:
         """Thumbs per prompt version, for feedback linked to an LLM-written reason."""

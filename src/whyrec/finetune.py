@@ -22,8 +22,8 @@ from whyrec.errors import WhyrecError
 from whyrec.feedback import FeedbackStore
 from whyrec.files import write_atomic
 from whyrec.knowledge import Store
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.prompts import handles_for, load_prompt
-from whyrec.recommend.profile import AspectProfiler
 from whyrec.schema import Explanation
 
 

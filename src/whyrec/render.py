@@ -12,6 +12,7 @@ from rich.text import Text
 from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation
 
 if TYPE_CHECKING:
+    from whyrec.knowledge.profile import UserProfile
     from whyrec.recommend import Recommendation
     from whyrec.recommend.ask import Answer
 
@@ -222,4 +223,33 @@ def render_answer(answer: Answer) -> Group:
         grid.add_row(str(n), f"{pick.title} ({pick.item_id})", price, f"{pick.match:.3f}", f"{pick.score:.3f}", detail)
     if shown:
         lines.append(grid)
+    return Group(*lines)
+
+
+def render_profile(found: UserProfile, told: str | None) -> Group:
+    """`whyrec profile`: what the user writes about, how they feel about it, the sentences that say so; `told`: the
+    preferences they stated in feedback, described."""
+    from rich.table import Table
+
+    lines: list[Any] = [
+        f"[bold]User {escape(found.user_id)}[/bold]: {found.items} items in the history, "
+        f"{found.review_sentences} review sentences"
+    ]
+    if told is not None:
+        lines.append(f"Told us: {escape(told)}")
+    if not found.aspects:
+        lines.append("No aspect found in their reviews: explanations for this user rest on the items' own evidence.")
+        return Group(*lines)
+    grid = Table("aspect", "mentions", "feeling", "weight", "evidence", box=None, header_style="bold")
+    for aspect in found.aspects:
+        feeling = "positive" if aspect.sentiment >= 0.05 else "negative" if aspect.sentiment <= -0.05 else "neutral"
+        more = f" (+{len(aspect.unit_ids) - 2})" if len(aspect.unit_ids) > 2 else ""
+        grid.add_row(
+            aspect.aspect,
+            str(aspect.mentions),
+            f"{feeling} ({aspect.sentiment:+.2f})",
+            f"{aspect.weight:.1f}",
+            ", ".join(aspect.unit_ids[:2]) + more,
+        )
+    lines.append(grid)
     return Group(*lines)

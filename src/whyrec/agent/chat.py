@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_m
 
 from whyrec.agent.explain import CheckedListener, EvidenceFilters, Explainer, Progress, no_progress
 from whyrec.agent.intents import MAX_MESSAGE_CHARS, Reading, read_message
-from whyrec.agent.preferences import updated
+from whyrec.agent.preferences import record_feedback, updated
 from whyrec.errors import WhyrecError
 from whyrec.feedback import MAX_FEEDBACK_CHARS, Feedback, FeedbackStore
 from whyrec.knowledge import Store
@@ -142,7 +142,7 @@ class Chat:
         finally:
             self._progress, self._on_claim = no_progress, None
         if reading.intent == "feedback" and self.feedback is not None:
-            self.feedback.record(*_feedback_on(session, message, about))
+            record_feedback(self.feedback, *_feedback_on(session, message, about))
         session.turns += 1
         answer = answer.model_copy(update={"turn": session.turns})
         if answer.explanations:

@@ -24,9 +24,8 @@ from whyrec.agent.shape import copies_history, gist, is_thin_in
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import AspectVocabulary
-from whyrec.recommend.profile import AspectProfiler
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.retrieval import KnowledgeIndex, PairRetriever
-from whyrec.retrieval.pair import PINNED_SPEC_FIELDS
 from whyrec.schema import Claim, ClaimVerdict, Evidence, Explanation, Manifest, Preferences
 
 
@@ -279,12 +278,8 @@ class Explainer:
             return self.retriever.for_pair(user_id, item_id, question=question, k=k)
         wanted = min(100, filters.widen * k + len(filters.preferences.excluded))
         kept = [e for e in self.retriever.for_pair(user_id, item_id, question=question, k=wanted) if filters.allows(e)]
-        history = [e for e in kept if e.kind == "history"][: min(self.retriever.history_k, k // 4)]
-        # the pinned facts (what the item is, what it costs) that pass the filters are always kept, as without filters
-        pinned = [e for e in kept if e.kind == "spec" and e.field in PINNED_SPEC_FIELDS][: max(1, k // 4)]
-        rest = [e for e in kept if e.kind != "history" and e not in pinned]
-        item = [*pinned, *rest][: k - len(history)]
-        return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
+        # the pinned facts (what the item is, what it costs) that pass the filters are kept, as without filters
+        return self.retriever.refit(kept, k)
 
     def _mend(
         self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]

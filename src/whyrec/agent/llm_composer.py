@@ -26,48 +26,52 @@ MAX_CLAIM_CHARS = 200  # a guard: the prompt asks for short claims; maxLength cu
 MAX_CITES = 2
 
 
+class AnswerClaim(BaseModel):
+    """One claim of the model's answer: the handles of the evidence it cites and its text."""
+
+    cites: list[str] = Field(min_length=1, max_length=MAX_CITES)
+    text: str = Field(min_length=1, max_length=MAX_CLAIM_CHARS)
+
+
+class Answer(BaseModel):
+    """The model's answer. The JSON schema the decoder is bound to is made from this model (`claims_schema`), and
+    the answer is parsed with it: one definition for both."""
+
+    claims: list[AnswerClaim] = Field(min_length=0)
+
+
 def claims_schema(handles: Sequence[str], max_claims: int = MAX_CLAIMS) -> dict[str, Any]:
-    """`{"claims": [{"cites": [handle, …], "text": "…"}]}` with the handles as an enum. Kept simple so that
-    llama.cpp's grammar converter takes it (it silently drops a schema it cannot convert)."""
-    return {
-        "type": "object",
-        "properties": {
-            "claims": {
-                "type": "array",
-                "minItems": 0,
-                "maxItems": max_claims,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "cites": {
-                            "type": "array",
-                            "minItems": 1,
-                            "maxItems": MAX_CITES,
-                            "items": {"type": "string", "enum": list(handles)},
-                        },
-                        "text": {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM_CHARS},
-                    },
-                    "required": ["cites", "text"],
-                },
-            }
-        },
-        "required": ["claims"],
-    }
+    """`Answer`'s JSON schema for one pair: its handles as the citations' enum, at most `max_claims` claims. Inlined
+    and plain, so that llama.cpp's grammar converter takes it (it silently drops a schema it cannot convert)."""
+    schema = Answer.model_json_schema()
+    claim = schema["$defs"][AnswerClaim.__name__]
+    claim["properties"]["cites"]["items"]["enum"] = list(handles)
+    schema["properties"]["claims"].update(items=claim, maxItems=max_claims)
+    return dict(_plain({k: v for k, v in schema.items() if k != "$defs"}))
 
 
-class _AnswerClaim(BaseModel):
-    cites: list[str] = Field(min_length=1)
-    text: str = Field(min_length=1)
+_KEY_ORDER = ("type", "minItems", "maxItems", "minLength", "maxLength", "enum", "items", "properties", "required")
 
 
-class _Answer(BaseModel):
-    claims: list[_AnswerClaim]
+def _plain(node: Any) -> Any:
+    """`node` without pydantic's `title` and `description` keys (properties of those names are kept), its keys in
+    one order: the schema text is the same whatever order pydantic writes them in."""
+    if isinstance(node, dict):
+        kept = {
+            k: {name: _plain(v) for name, v in value.items()} if k == "properties" else _plain(value)
+            for k, value in node.items()
+            if k not in ("title", "description")
+        }
+        return {k: kept[k] for k in sorted(kept, key=lambda k: _KEY_ORDER.index(k) if k in _KEY_ORDER else 99)}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
 
 
 def parse_answer(text: str, handles: dict[str, str]) -> list[DraftClaim]:
     """The model's JSON → draft claims citing stable ids. Raises ValueError naming what is wrong."""
     try:
-        answer = _Answer.model_validate(json.loads(text))
+        answer = Answer.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ValueError(f"not the JSON the schema asks for: {str(exc).splitlines()[0]}") from exc
     except RecursionError:  # "[[[[…" deeper than the JSON decoder goes

@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 
 from whyrec.checker.analysis import stem
+from whyrec.feedback import Feedback, FeedbackStore
 from whyrec.knowledge.text import STOPWORDS
-from whyrec.schema import EvidenceUnit, Preferences
+from whyrec.schema import EvidenceUnit, Explanation, Preferences
 
 # A few aspects shoppers name with many words. An aspect not listed here matches its own words (stemmed).
 ASPECT_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -94,6 +95,18 @@ def from_feedback(preferences: Preferences, text: str) -> Preferences | None:
     if reading.intent != "feedback" or not (reading.focus or reading.avoid):
         return None
     return updated(preferences, focus=reading.focus, avoid=reading.avoid)
+
+
+def record_feedback(
+    store: FeedbackStore, feedback: Feedback, explanation: Explanation | None = None
+) -> tuple[int, Preferences | None]:
+    """Store `feedback`, and keep what its text says about the user's preferences ("I don't care about price") for
+    their next sessions, the latest word winning over what they said before. Returns the feedback's id and the
+    preferences it changed (None: the text says nothing about them)."""
+    kept = from_feedback(store.preferences(feedback.user_id), feedback.text) if feedback.text else None
+    if kept is not None:
+        store.set_preferences(feedback.user_id, kept)
+    return store.add(feedback, explanation), kept
 
 
 def describe_preferences(preferences: Preferences) -> str:

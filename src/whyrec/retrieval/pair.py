@@ -70,6 +70,24 @@ class PairRetriever:
         self.signals = signals
         self.justify = justify
 
+    # The evidence slots of a list of k: what the item is and costs (PINNED_SPEC_FIELDS) keeps at least one and up
+    # to a quarter; the user's history up to `history_k` and a quarter; whyrec's counts up to a third (for_pair).
+    @staticmethod
+    def pinned_slots(k: int) -> int:
+        return max(1, k // 4)
+
+    def history_slots(self, k: int) -> int:
+        return min(self.history_k, k // 4)
+
+    def refit(self, ranked: Sequence[Evidence], k: int) -> list[Evidence]:
+        """Evidence `for_pair` ranked for more than k slots, then filtered (chat's "not relevant", preferences), cut
+        back to k by the same slot rules and ranked again."""
+        history = [e for e in ranked if e.kind == "history"][: self.history_slots(k)]
+        pinned = [e for e in ranked if e.kind == "spec" and e.field in PINNED_SPEC_FIELDS][: self.pinned_slots(k)]
+        rest = [e for e in ranked if e.kind != "history" and e not in pinned]
+        item = [*pinned, *rest][: k - len(history)]
+        return [e.model_copy(update={"rank": rank}) for rank, e in enumerate([*item, *history], start=1)]
+
     def check_pair(self, user_id: str | None, item_id: str) -> None:
         """Raise UnknownIdError for an item or user the catalogue does not hold (no user: only the item)."""
         store = self.index.store
@@ -119,8 +137,8 @@ class PairRetriever:
         if query is None:  # a user with no reviews elsewhere: rank by the item itself
             query = item_direction
 
-        history_slots = min(self.history_k, len(history_rowids), slots // 4)
-        pinned = item_facts[: max(1, slots // 4)]
+        history_slots = min(self.history_slots(slots), len(history_rowids))
+        pinned = item_facts[: self.pinned_slots(slots)]
         picked: dict[int, float] = {}
         units: dict[int, EvidenceUnit] = {}
         if query is not None:

@@ -1,0 +1,1 @@
+"""The API's endpoints, one APIRouter per area; `app.create_app` includes them."""
