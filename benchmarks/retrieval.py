@@ -1,7 +1,7 @@
 """Index build and per-pair retrieval speed on the demo catalogue, beside a naive baseline in the same run.
 
-Baseline: score the query against *every* unit vector with NumPy, then keep the pair's units (what you get without
-FAISS's id selector). Both return the same top units; the ratio is baseline time / whyrec time.
+Baseline: score the query against *every* unit vector with NumPy, then keep the pair's units (a search that does not
+gather the pair's rows). Both return the same top units; the ratio is baseline time / whyrec time.
 
 Run: .venv/bin/python benchmarks/retrieval.py [--pairs 200] [--out benchmarks/results/retrieval.json]
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from whyrec.evaluation.run import package_versions, run_record
 from whyrec.factory import demo_catalogue
 from whyrec.retrieval import PairRetriever, SentenceTransformerEmbedder, build_index, open_index
 
@@ -43,18 +44,18 @@ def main() -> None:
         users, items = store.user_ids(), store.item_ids()
         pairs = [(rng.choice(users), rng.choice(items)) for _ in range(args.pairs)]
 
-        # Each method runs in its own loop: interleaving them makes FAISS's OpenMP and NumPy's BLAS threads fight.
+        # Each method runs in its own loop: interleaving them makes the BLAS threads fight.
         cases = []
         for user, item in pairs:
             query = retriever.user_profile(user, exclude_item=item)
             if query is not None:
                 cases.append((query, store.item_unit_rowids(item, exclude_user=user)))
-        whyrec_ms, baseline_ms, faiss_top, numpy_top = [], [], [], []
+        whyrec_ms, baseline_ms, whyrec_top, numpy_top = [], [], [], []
         for query, allowed in cases:
             started = time.perf_counter()
             hits = vectors.search(query, 8, among=allowed)
             whyrec_ms.append((time.perf_counter() - started) * 1000)
-            faiss_top.append({h for h, _ in hits})
+            whyrec_top.append({h for h, _ in hits})
         for query, allowed in cases:
             started = time.perf_counter()
             scores = all_vectors @ query
@@ -69,7 +70,7 @@ def main() -> None:
                 - float(np.sort(all_vectors[[i - 1 for i in b]] @ q)[0])
             )
             < 1e-5
-            for (q, _), a, b in zip(cases, faiss_top, numpy_top, strict=True)
+            for (q, _), a, b in zip(cases, whyrec_top, numpy_top, strict=True)
         )
 
         pair_ms = []
@@ -79,11 +80,13 @@ def main() -> None:
             pair_ms.append((time.perf_counter() - started) * 1000)
 
     result = {
+        "run": run_record(),
+        "packages": package_versions(("numpy", "faiss-cpu", "sentence-transformers")),
         "units": manifest.count,
         "build_seconds": round(build_seconds, 2),
         "units_per_second": round(manifest.count / build_seconds),
         "searches": len(whyrec_ms),
-        "search_ms_p50": {"faiss_selector": round(statistics.median(whyrec_ms), 3),
+        "search_ms_p50": {"gather": round(statistics.median(whyrec_ms), 3),
                           "numpy_full_scan": round(statistics.median(baseline_ms), 3)},
         "speedup_vs_full_scan": round(statistics.median(baseline_ms) / statistics.median(whyrec_ms), 1),
         "same_top8": f"{agree}/{len(whyrec_ms)}",

@@ -10,7 +10,8 @@ embedder (the index layer alone, as issue W2 5/5 measured it):
   baseline measured in the same run: FAISS `IndexFlatIP` + `IDSelectorBatch` over every vector (what whyrec ran
   before), printed as the baseline's time over whyrec's;
 - `ask`: `Shopper.ask` p50 over requests made from review sentences, its search beside an exact scan of every vector;
-- global search recall@10 against the exact search (IVF above 100k units; exact below, recall 1 by construction);
+- global search recall@10 against the exact search, ties counted as ANN benchmarks count them (IVF above 100k units;
+  exact below, recall 1 by construction), on needs typed from review words and on moved rows;
 - at the largest size: a build killed (SIGKILL) halfway through embedding, resumed, and compared byte for byte with
   the uninterrupted build.
 At the smallest size the MiniLM build's embedding throughput is compared with the raw sentence-transformers encoder
@@ -29,7 +30,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -257,6 +257,7 @@ def measure_queries(index_dir: Path) -> dict[str, Any]:
     from whyrec.recommend.request import ShoppingRequest
     from whyrec.retrieval import HashingEmbedder, PairRetriever, open_index
     from whyrec.retrieval.ann import IvfSearch, perturbed_rows
+    from whyrec.retrieval.ann import recall as ann_recall
     from whyrec.retrieval.vectors import exact_search
 
     embedder = HashingEmbedder()
@@ -316,10 +317,7 @@ def measure_queries(index_dir: Path) -> dict[str, Any]:
     recall: dict[str, float] = {}
     text_queries = embedder.embed(requests)
     for name, queries in (("perturbed rows", perturbed_rows(vectors, 100, seed=1)), ("review words", text_queries)):
-        found = [
-            len({i for i, _ in vectors.search(q, 10)} & {i for i, _ in exact_search(vectors, q, 10)}) / 10
-            for q in queries
-        ]
+        found = [ann_recall(vectors.search(q, 10), exact_search(vectors, q, 10)) for q in queries]
         recall[name] = round(float(np.mean(found)), 4)
     ivf = vectors.global_search if isinstance(vectors.global_search, IvfSearch) else None
     result = {
@@ -352,29 +350,9 @@ def _sha256(path: Path) -> str:
 
 
 def _machine() -> dict[str, Any]:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    import faiss
+    from whyrec.evaluation.run import package_versions, run_record
 
-    return {
-        "commit": commit + ("+uncommitted" if dirty else ""),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "cores": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "faiss": faiss.__version__,
-    }
+    return {"run": run_record(), "packages": package_versions(("numpy", "faiss-cpu", "sentence-transformers", "ray"))}
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -408,7 +386,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     axes[3].plot(units, exact, marker="x", linestyle="--", label="exact scan of every vector (search only)")
     axes[3].plot(units, [s["queries"]["ask_search_ms"]["p50"] for s in sizes], marker="s", label="whyrec (search only)")
     axes[3].legend(fontsize=7)
-    figure.suptitle(f"whyrec index scale ({results['machine']['commit'][:12]}, {results['machine']['cores']} cores)")
+    run = results["run"]
+    figure.suptitle(
+        f"whyrec index scale ({run['git_commit'][:12]}, {run['machine']['cores']} cores, {run['date'][:10]})"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -422,7 +403,7 @@ def main() -> None:
     parser.add_argument("--explain-pairs", type=int, default=3, help="cold explains at the smallest and largest size")
     args = parser.parse_args()
     sizes = [float(s) for s in args.sizes.split(",")]
-    results: dict[str, Any] = {"machine": _machine(), "sizes": []}
+    results: dict[str, Any] = {**_machine(), "sizes": []}
     smallest_index: Path | None = None
     for size in sizes:
         work = args.work / f"x{size:g}"

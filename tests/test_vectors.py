@@ -171,11 +171,16 @@ def test_above_the_threshold_global_search_is_ivf_tuned_for_recall(ivf_index: Kn
     recall = []
     for query in queries:
         ivf, exact = ivf_index.vectors.search(query, 10), exact_search(ivf_index.vectors, query, 10)
-        exact_scores = dict(exact)
         # the scores IVF returns are exact inner products (re-ranked from the vectors file)
         assert all(abs(float(ivf_index.vectors.vectors([i])[0] @ query) - s) < 1e-5 for i, s in ivf)
-        recall.append(len({i for i, _ in ivf} & set(exact_scores)) / 10)
+        recall.append(ann_module.recall(ivf, exact))
     assert float(np.mean(recall)) >= 0.9
+
+
+def test_recall_counts_a_tie_with_the_kth_as_a_hit() -> None:
+    exact = [(1, 0.9), (2, 0.5), (3, 0.5)]
+    assert ann_module.recall([(1, 0.9), (7, 0.5), (2, 0.5)], exact) == 1.0
+    assert ann_module.recall([(1, 0.9), (7, 0.4), (2, 0.5)], exact) == pytest.approx(2 / 3)
 
 
 def test_a_damaged_ivf_file_is_refused_with_one_line(ivf_index: KnowledgeIndex) -> None:
