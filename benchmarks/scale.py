@@ -53,6 +53,7 @@ FILES = (
 )
 PAIRS = 300
 REQUESTS = 60
+RECALL_QUERIES = 300
 
 
 def _perturb(text: str, rng: random.Random) -> str:
@@ -315,8 +316,11 @@ def measure_queries(index_dir: Path) -> dict[str, Any]:
         exact_ms.append((time.perf_counter() - began) * 1000)
 
     recall: dict[str, float] = {}
-    text_queries = embedder.embed(requests)
-    for name, queries in (("perturbed rows", perturbed_rows(vectors, 100, seed=1)), ("review words", text_queries)):
+    text_queries = embedder.embed([" ".join(rng.choice(texts).split()[:6]) for _ in range(RECALL_QUERIES)])
+    for name, queries in (
+        ("perturbed rows", perturbed_rows(vectors, RECALL_QUERIES, seed=1)),
+        ("review words", text_queries),
+    ):
         found = [ann_recall(vectors.search(q, 10), exact_search(vectors, q, 10)) for q in queries]
         recall[name] = round(float(np.mean(found)), 4)
     ivf = vectors.global_search if isinstance(vectors.global_search, IvfSearch) else None
