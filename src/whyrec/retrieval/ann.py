@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from whyrec.errors import DependencyMissingError, IndexMismatchError
 from whyrec.retrieval.embedder import Vectors
-from whyrec.retrieval.vectors import SCAN_ROWS, GlobalSearchLike, UnitVectors, top_k
+from whyrec.retrieval.vectors import SCAN_ROWS, UnitVectors, top_k
 
 ANN_FILE = "ann.faiss"
 ANN_PARAMS_FILE = "ann.json"
@@ -91,7 +91,7 @@ def recall(found: list[tuple[int, float]], exact: list[tuple[int, float]]) -> fl
     return sum(1 for _, score in found[: len(exact)] if score >= kth) / len(exact)
 
 
-class IvfSearch(GlobalSearchLike):
+class IvfSearch:
     """A trained IVF index over the vectors file, loaded on its first search (explain never needs it)."""
 
     def __init__(self, path: Path, params: AnnParams, vectors: UnitVectors):

@@ -94,11 +94,12 @@ class _StoredBuild(BaseModel):
     seconds: float
 
 
-def _work_dir(catalogue: Path, added: Sequence[Path], out: Path, embedder: Embedder) -> tuple[Path, str]:
+def _work_dir(catalogue: Path, added: Sequence[Path], out: Path, embedder: Embedder, strict: bool) -> tuple[Path, str]:
     """The build's work directory, named by what it builds: a killed build of the same catalogue with the same
-    embedder and format finds its own work again."""
+    embedder, format and strictness finds its own work again."""
     digest = catalogue_sha256(catalogue, added)
-    key = hashlib.sha256(f"{digest}\0{embedder.name}\0{embedder.dim}\0{FORMAT_VERSION}".encode()).hexdigest()[:16]
+    what = f"{digest}\0{embedder.name}\0{embedder.dim}\0{FORMAT_VERSION}\0{strict}"
+    key = hashlib.sha256(what.encode()).hexdigest()[:16]
     return out.parent / f".{out.name}.build-{key}", digest
 
 
@@ -122,7 +123,7 @@ def build_index(
     out = out.resolve()
     added = [a.resolve() for a in added]
     out.parent.mkdir(parents=True, exist_ok=True)
-    work, digest = _work_dir(catalogue, added, out, embedder)
+    work, digest = _work_dir(catalogue, added, out, embedder, strict)
     with exclusive_lock(out.parent / f".{out.name}.build.lock"):  # one build of `out` at a time
         for stale in out.parent.glob(f".{out.name}.build-*"):
             if stale != work:  # a killed build of another catalogue or embedder: it cannot be resumed

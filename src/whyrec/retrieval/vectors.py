@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -51,13 +51,13 @@ def top_k(
 class UnitVectors:
     """Read access to a vectors file: rows by id, exact search among chosen ids, global search through `search`."""
 
-    def __init__(self, path: Path, matrix: np.ndarray, global_search: GlobalSearchLike | None = None):
+    def __init__(self, path: Path, matrix: np.ndarray, global_search: GlobalSearch | None = None):
         self.path = path
         self._matrix = matrix
         self.global_search = global_search  # None: an exact scan
 
     @classmethod
-    def open(cls, path: Path, global_search: GlobalSearchLike | None = None) -> UnitVectors:
+    def open(cls, path: Path, global_search: GlobalSearch | None = None) -> UnitVectors:
         rebuild = "re-run `whyrec index`"
         try:
             with path.open("rb") as handle:
@@ -112,11 +112,10 @@ class UnitVectors:
         return self.global_search.search(query, k)
 
 
-class GlobalSearchLike:
-    """What `UnitVectors.search` needs from a whole-catalogue search (retrieval/ann.py implements it)."""
+class GlobalSearch(Protocol):
+    """What `UnitVectors.search` needs from a whole-catalogue search (retrieval/ann.py's IvfSearch)."""
 
-    def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
-        raise NotImplementedError
+    def search(self, query: Vectors, k: int) -> list[tuple[int, float]]: ...
 
 
 SCAN_ROWS = 65_536  # rows scored at a time in an exact scan: bounded memory whatever the catalogue
