@@ -32,7 +32,7 @@ from pathlib import Path
 from whyrec.config import Settings
 from whyrec.factory import make_embedder, open_knowledge
 from whyrec.knowledge.aspects import MIN_SENTENCES, tokenize
-from whyrec.recommend.profile import AspectProfiler
+from whyrec.knowledge.profile import AspectProfiler
 from whyrec.retrieval import PairRetriever
 from whyrec.retrieval.embedder import Vectors
 
