@@ -375,7 +375,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     )
     figure, axes = plt.subplots(1, 4, figsize=(16, 3.6))
     for axis, (title, values) in zip(axes, panels, strict=True):
-        axis.plot(units, values, marker="o")
+        axis.plot(units, values, marker="o", label="the whole call" if "p50" in title else None)
         axis.set_xscale("log")
         axis.set_title(title)
         axis.set_xlabel("evidence units")
