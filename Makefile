@@ -113,6 +113,7 @@ bench: $(STAMP) $(VENV)/.model-qwen2.5-1.5b $(VENV)/.model-qwen2.5-0.5b $(REVIEW
 	$(BIN)/whyrec index $(REVIEWS_ONLY) --out $(REVIEWS_ONLY_INDEX)
 	$(BIN)/python benchmarks/reask.py --index $(REVIEWS_ONLY_INDEX) --out benchmarks/results/reask-reviews-only.json
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/scale.py
 
 # The checker on labelled data (needs ../shared/data or WHYREC_SHARED_DATA): balanced accuracy beside a baseline.
 eval: $(STAMP)
