@@ -27,7 +27,6 @@ Run: .venv/bin/python benchmarks/scale.py [--sizes 0.2,3,32] [--work DIR] [--out
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from whyrec.knowledge.catalogue import file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "amazon"
@@ -345,14 +346,6 @@ def _disk_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _machine() -> dict[str, Any]:
     from whyrec.evaluation.run import package_versions, run_record
 
@@ -449,7 +442,7 @@ def main() -> None:
             print(f"×{size:g}: kill and resume", file=sys.stderr, flush=True)
             resumed = work / "resumed"
             entry["resume"] = _killed_then_resumed(catalogue, resumed)
-            entry["resume"]["vectors_equal"] = _sha256(resumed / "vectors.npy") == _sha256(out / "vectors.npy")
+            entry["resume"]["vectors_equal"] = file_sha256(resumed / "vectors.npy") == file_sha256(out / "vectors.npy")
             shutil.rmtree(resumed, ignore_errors=True)
             print(f"×{size:g}: --add of new items", file=sys.stderr, flush=True)
             synthesize(0.05, work / "added", first_copy=1000)

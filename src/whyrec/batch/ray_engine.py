@@ -10,7 +10,6 @@ machine that is the same directory for all. On a cluster the index directory mus
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
@@ -18,8 +17,9 @@ from typing import Any
 from whyrec.batch.local import make_worker_explainer, share_cpus
 from whyrec.batch.pairs import Pair
 from whyrec.config import Settings
-from whyrec.errors import DependencyMissingError, WhyrecError
+from whyrec.errors import WhyrecError
 from whyrec.llm import LLM
+from whyrec.raysupport import import_ray, quiet_data, start_ray
 from whyrec.schema import Explanation
 
 COLUMN = "explanation"  # the JSON of one Explanation per row: a plain string column travels well through Arrow
@@ -61,29 +61,13 @@ class RayEngine:
         self._open: list[Any] = []  # row iterators not yet finished or closed
 
     def __enter__(self) -> RayEngine:
-        ray = _import_ray()
-        if not ray.is_initialized():
-            if self.address is not None:
-                ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
-            else:
-                # One CPU at least per actor, or Ray would wait for ever for the ones it cannot place.
-                cpus = max(self.cores, self.actors * self.actor_settings.llm_threads)
-                ray.init(
-                    address="local",
-                    num_cpus=cpus,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-            self._started_ray = True
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the batch command draws its own
-        context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes on each run would cut into the bar
+        # One CPU at least per actor, or Ray would wait for ever for the ones it cannot place.
+        self._started_ray = start_ray(self.address, max(self.cores, self.actors * self.actor_settings.llm_threads))
+        quiet_data()
         return self
 
     def explain(self, pairs: Iterable[Pair]) -> Iterator[Explanation]:
-        ray = _import_ray()
+        ray = import_ray()
         items = [{"user_id": p.user_id, "item_id": p.item_id} for p in pairs]
         if not items:
             return
@@ -119,17 +103,8 @@ class RayEngine:
         for rows in list(self._open):  # a Ctrl-C leaves the caller's loop with our generator still suspended
             self._close(rows)
         if self._started_ray:
-            _import_ray().shutdown()
+            import_ray().shutdown()
             self._started_ray = False
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise DependencyMissingError(f"--engine ray needs Ray Data: pip install 'whyrec[ray]' ({exc})") from None
-    return ray
 
 
 def _user_error(exc: Exception) -> WhyrecError | None:

@@ -11,14 +11,13 @@ tasks).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from whyrec.errors import DependencyMissingError
+from whyrec.raysupport import import_ray, quiet_data, start_ray
 from whyrec.retrieval.embedder import Embedder, Vectors
 
 CHUNK = 512  # texts per Ray task
@@ -62,35 +61,19 @@ class RayEngine:
         self._started = False
 
     def __enter__(self) -> RayEngine:
-        ray = _import_ray()
-        if not ray.is_initialized():
-            if self.address is not None:
-                ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
-            else:
-                ray.init(
-                    address="local",
-                    num_cpus=max(self.cores, self.workers * self.threads),
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-            self._started = True
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the index command draws its own
-        context.print_on_execution_start = False
-        context.execution_options.preserve_order = True
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        self._started = start_ray(self.address, max(self.cores, self.workers * self.threads))
+        quiet_data().execution_options.preserve_order = True
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         if self._started:
-            _import_ray().shutdown()
+            import_ray().shutdown()
             self._started = False
 
     def embed_all(self, batches: list[list[str]]) -> list[Vectors]:
-        ray = _import_ray()
+        ray = import_ray()
         parts: dict[int, dict[int, Vectors]] = {n: {} for n in range(len(batches))}
         # chunks of CHUNK texts, one Ray Data block each: a block's rows go to one actor one after the other, and
         # a whole batch of 4096 would leave the other actors idle on a small catalogue
@@ -115,12 +98,3 @@ class RayEngine:
             np.concatenate([found[j] for j in sorted(found)]) if found else np.zeros((0, self.dim), dtype=np.float32)
             for found in parts.values()
         ]
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise DependencyMissingError(f"--engine ray needs Ray Data: pip install 'whyrec[ray]' ({exc})") from None
-    return ray
