@@ -155,13 +155,16 @@ def build_ann(
     trial = AnnParams(kind="ivf-sq8", nlist=nlist, nprobe=1, recall_at_10=0, tuning_queries=0, count=vectors.count)
     search = IvfSearch(path, trial, vectors)
     search._index = index
-    chosen, measured = nlist, 1.0
-    for nprobe in NPROBES:
-        if nprobe > nlist:
-            break
-        measured = float(
-            np.mean([recall(search.search(q, 10, nprobe=nprobe), t) for q, t in zip(queries, truth, strict=True)])
-        )
+
+    def measure(nprobe: int) -> float:
+        found = [recall(search.search(q, 10, nprobe=nprobe), t) for q, t in zip(queries, truth, strict=True)]
+        return float(np.mean(found))
+
+    # the smallest power of two that reaches the target; every list (an exact search of the codes) when none does
+    tried = [p for p in NPROBES if p < nlist] + [nlist]
+    chosen, measured = nlist, 0.0
+    for nprobe in tried:
+        measured = measure(nprobe)
         if measured >= TARGET_RECALL:
             chosen = nprobe
             break
