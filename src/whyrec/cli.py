@@ -369,32 +369,15 @@ def ask(
     import json
     from dataclasses import asdict
 
-    from whyrec.factory import make_llm, make_shopper
-    from whyrec.recommend.request import read_rules, read_with_model
+    from whyrec.factory import make_concierge
     from whyrec.render import render_answer, render_explanation
 
     settings = _settings(index=index_dir, model=model, composer=composer, gpu_layers=gpu_layers)
-    reader = reader or ("llm" if settings.composer == "llm" else "rules")
-    if reader not in ("llm", "rules"):
-        raise WhyrecError(f"--reader must be llm or rules, not {reader!r}")
-    llm = make_llm(settings) if "llm" in (reader, settings.composer) else None
-    shopper, explainer = make_shopper(settings, llm, explain=explain_them)
-    if user is not None and not shopper.index.store.has_user(user):
-        raise WhyrecError(f"unknown user {user!r}")
-    brands = shopper.index.store.brands()
-    wanted = (
-        read_with_model(llm, request, brands) if llm is not None and reader == "llm" else read_rules(request, brands)
-    )
-    answer = shopper.ask(wanted, k=k, user_id=user)
-    explanations = (
-        # the whole request as the question: a reason that repeats a constraint ("under $30") is checked against specs
-        [explainer.explain(user, pick.item_id, question=wanted.text) for pick in answer.picks]
-        if explainer is not None
-        else []
-    )
+    asked = make_concierge(settings, reader, explain=explain_them)(request, user_id=user, k=k)
+    answer, explanations = asked.answer, asked.explanations
     if as_json:
         payload = asdict(answer)
-        payload["request"] = wanted.model_dump(mode="json")
+        payload["request"] = asked.request.model_dump(mode="json")
         payload["explanations"] = [e.model_dump(mode="json") for e in explanations]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return

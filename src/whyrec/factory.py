@@ -24,7 +24,8 @@ from whyrec.llm import LLM, REGISTRY, ModelStore
 from whyrec.llm.llama import LlamaCppLLM
 from whyrec.prompts import load_prompt
 from whyrec.recommend import BaselineRecommender
-from whyrec.recommend.ask import Shopper
+from whyrec.recommend.ask import Concierge, Shopper
+from whyrec.recommend.request import read_rules, read_with_model
 from whyrec.retrieval import (
     Embedder,
     HashingEmbedder,
@@ -181,13 +182,22 @@ def make_recommender(settings: Settings, index: KnowledgeIndex | None = None) ->
     return BaselineRecommender(index or open_knowledge(settings, make_embedder(settings)), alpha=settings.rec_alpha)
 
 
-def make_shopper(settings: Settings, llm: LLM | None = None, explain: bool = False) -> tuple[Shopper, Explainer | None]:
-    """`whyrec ask`: the shopper over the configured index (with the recommender, for a user's taste) and, with
-    `explain`, the explain pipeline on the same index and model."""
+def make_concierge(settings: Settings, reader: str | None = None, explain: bool = False) -> Concierge:
+    """`whyrec ask`: requests read by `reader` (llm: the model, checked; rules; default: llm when the composer is the
+    model), the shopper over the configured index with the recommender for a user's taste, and with `explain` the
+    explain pipeline on the same index and model."""
+    reader = reader or ("llm" if settings.composer == "llm" else "rules")
+    if reader not in ("llm", "rules"):
+        raise WhyrecError(f"--reader must be llm or rules, not {reader!r}")
+    llm = make_llm(settings) if "llm" in (reader, settings.composer) else None
     embedder = make_embedder(settings)
     explainer = make_explainer(settings, llm, embedder) if explain else None
     index = explainer.index if explainer is not None else open_knowledge(settings, embedder)
-    return Shopper(index, embedder, BaselineRecommender(index, alpha=settings.rec_alpha)), explainer
+    shopper = Shopper(index, embedder, BaselineRecommender(index, alpha=settings.rec_alpha))
+    if llm is not None and reader == "llm":
+        model = llm
+        return Concierge(shopper, lambda text, brands: read_with_model(model, text, brands), explainer)
+    return Concierge(shopper, read_rules, explainer)
 
 
 def make_profiler(settings: Settings) -> AspectProfiler:

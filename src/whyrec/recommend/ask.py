@@ -8,15 +8,21 @@ nothing passes, the closest items are returned with the constraints each breaks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from whyrec.errors import UnknownIdError
 from whyrec.knowledge.text import format_price
 from whyrec.recommend.baseline import BaselineRecommender
 from whyrec.recommend.request import ShoppingRequest
 from whyrec.retrieval import Embedder, KnowledgeIndex
-from whyrec.schema import Product
+from whyrec.schema import Explanation, Product
+
+if TYPE_CHECKING:
+    from whyrec.agent.explain import Explainer
 
 SEARCH_UNITS = 2000  # units searched for the need; items with no unit among them are not candidates
 USER_WEIGHT = 0.5  # with a user: (1 − w) · match + w · the recommender's score, both scaled to [0, 1]
@@ -122,3 +128,37 @@ def _ranked(match: dict[str, float], taste: dict[str, float]) -> list[tuple[str,
     else:
         scores = scaled
     return sorted(((i, round(float(s), 4)) for i, s in zip(items, scores, strict=True)), key=lambda p: (-p[1], p[0]))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """`whyrec ask`'s whole answer: the request as read, the picks, and a checked reason for each (with --explain)."""
+
+    request: ShoppingRequest
+    answer: Answer
+    explanations: list[Explanation]
+
+
+class Concierge:
+    """Reads a request in plain words (with the model, checked, or by rules), asks the shopper, and explains each
+    pick with the explain pipeline when it has one."""
+
+    def __init__(
+        self, shopper: Shopper, read: Callable[[str, list[str]], ShoppingRequest], explainer: Explainer | None
+    ):
+        self.shopper, self.read, self.explainer = shopper, read, explainer
+
+    def __call__(self, text: str, user_id: str | None = None, k: int = 5) -> Asked:
+        store = self.shopper.index.store
+        if user_id is not None and not store.has_user(user_id):
+            raise UnknownIdError(f"unknown user {user_id!r}")
+        wanted = self.read(text, store.brands())
+        answer = self.shopper.ask(wanted, k=k, user_id=user_id)
+        explanations = (
+            # the whole request as the question: a reason that repeats a constraint ("under $30") is checked against
+            # the specs
+            [self.explainer.explain(user_id, pick.item_id, question=wanted.text) for pick in answer.picks]
+            if self.explainer is not None
+            else []
+        )
+        return Asked(wanted, answer, explanations)
