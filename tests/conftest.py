@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
     for entry, case, answer in [("entry point", "input", "answer"), *rows]:
         terminalreporter.write_line(f"{entry:<{widths[0]}}  {case:<{widths[1]}}  {answer[:110]}")
+
+
+def hear_ctrl_c() -> None:
+    """In the child before exec: Ctrl-C at its default, so that Python raises KeyboardInterrupt on SIGINT. A shell runs
+    background jobs with SIGINT ignored, an ignored signal stays ignored across exec, and Python then installs no
+    handler: the test's SIGINT would be lost (seen when the suite ran as a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import DEMO_PAIRS
+from conftest import DEMO_PAIRS, hear_ctrl_c
 from whyrec.batch import ResumableOutput
 from whyrec.cli import app
 from whyrec.errors import CatalogueError
@@ -124,6 +124,7 @@ def start_batch(pairs: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=hear_ctrl_c,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import DEMO_PAIRS
+from conftest import DEMO_PAIRS, hear_ctrl_c
 from whyrec.batch import InProcessEngine, choose_engine, run_batch
 from whyrec.batch.pairs import Pair
 from whyrec.batch.ray_engine import RayEngine
@@ -136,7 +136,7 @@ def test_ctrl_c_stops_a_ray_run_cleanly_and_a_rerun_finishes_it(
         "WHYREC_THREADS": "2",
     }
     command = [str(WHYREC), "batch", str(pairs), "--out", str(out), "--engine", "ray", "--workers", "2"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=hear_ctrl_c)
     # the event waited for is 20 rows written; the limit only guards against a hang (Ray starts slowly when busy)
     deadline = time.monotonic() + PATIENCE
     while not (out.exists() and out.read_bytes().count(b"\n") >= 20):
