@@ -91,7 +91,6 @@ class _StoredBuild(BaseModel):
     count: int
     inputs: list[InputDigest]
     load_report: LoadSummary
-    seconds: float
 
 
 def _work_dir(catalogue: Path, added: Sequence[Path], out: Path, embedder: Embedder, strict: bool) -> tuple[Path, str]:
@@ -208,7 +207,6 @@ def _resumable_store(work: Path, digest: str, embedder: Embedder) -> _StoredBuil
 def _write_store(
     catalogue: Path, added: Sequence[Path], work: Path, embedder: Embedder, strict: bool, tell: Progress
 ) -> _StoredBuild:
-    started = time.perf_counter()
     work.mkdir()
     tell.stage("reading the catalogue", 0)
     loaded = load_catalogue(catalogue, strict=strict, added=added)
@@ -229,7 +227,6 @@ def _write_store(
             problems=report.problems,
             notes=report.notes,
         ),
-        seconds=round(time.perf_counter() - started, 3),
     )
     del loaded  # the vectors stage reads the texts back from the store
     written = Store(work / STORE_FILE)
