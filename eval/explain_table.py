@@ -1,7 +1,8 @@
 """The README's explanation-evaluation tables, from the results of `whyrec eval explain` in `eval/results/explain`
-(demo) and `eval/results/explain-reviews-only` and the blind readers' scores beside them, one column per reader
-(`pairwise-scores.json`, `pairwise-scores-2.json`, …, each from that reader's `pairwise-judgements*.jsonl`;
-regenerated, never retyped; a test checks that README holds them).
+(demo) and `eval/results/explain-reviews-only` and the blind readers' scores beside them, one column per reader:
+whyrec against the plain RAG explainer (`pairwise-scores.json`, `pairwise-scores-2.json`, …, each from that reader's
+`pairwise-judgements*.jsonl`) and against its own draft (`pairwise-draft-scores*.json`); regenerated, never retyped;
+a test checks that README holds them.
 
     .venv/bin/python eval/explain_table.py
 """
@@ -15,7 +16,9 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = {"demo": RESULTS / "explain", "reviews only": RESULTS / "explain-reviews-only"}
-SYSTEMS = ("whyrec", "llm-unchecked", "extractive")
+SYSTEMS = ("whyrec", "whyrec-draft", "llm-unchecked", "extractive")
+# the blind readers' files: name → the system whyrec was set against
+COMPARISONS = {"pairwise": "llm-unchecked", "pairwise-draft": "whyrec-draft"}
 # (key in metrics' informativeness, label, shown as a percentage)
 INFORMATIVENESS = (
     ("claims_per_reason", "claims per reason", False),
@@ -61,8 +64,8 @@ def measures_table(metrics: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def reader_table(scores: dict[str, dict[str, Any]]) -> str:
-    """One column per (run, reader)."""
+def reader_table(scores: dict[str, dict[str, Any]], other: str) -> str:
+    """One column per (run, reader): whyrec against `other`."""
 
     def row(label: str, show: Any, target: str) -> str:
         return f"| {label} | " + " | ".join(show(scores[column]) for column in scores) + f" | {target} |"
@@ -74,28 +77,26 @@ def reader_table(scores: dict[str, dict[str, Any]]) -> str:
     lines.append(row("whyrec's reasons scored ≥ 4", lambda s: f"{100 * s['whyrec']['good_scores']:.1f}%", "≥ 75%"))
     lines.append(
         row(
-            "mean score, whyrec / llm-unchecked",
-            lambda s: f"{s['whyrec']['mean_score']:.2f} / {s['llm-unchecked']['mean_score']:.2f}",
+            f"mean score, whyrec / {other}",
+            lambda s: f"{s['whyrec']['mean_score']:.2f} / {s[other]['mean_score']:.2f}",
             "—",
         )
     )
     lines.append(
         row(
-            "claims the reader found supported, whyrec / llm-unchecked",
-            lambda s: (
-                f"{100 * s['whyrec']['claims_supported']:.1f}% / {100 * s['llm-unchecked']['claims_supported']:.1f}%"
-            ),
+            f"claims the reader found supported, whyrec / {other}",
+            lambda s: f"{100 * s['whyrec']['claims_supported']:.1f}% / {100 * s[other]['claims_supported']:.1f}%",
             "≥ 97% / —",
         )
     )
     return "\n".join(lines)
 
 
-def reader_scores() -> dict[str, dict[str, Any]]:
-    """Each run's readers' scores, in reader order: "demo, reader 1", "demo, reader 2", …"""
+def reader_scores(name: str = "pairwise") -> dict[str, dict[str, Any]]:
+    """Each run's readers' scores of the `name` files, in reader order: "demo, reader 1", "demo, reader 2", …"""
     scores = {}
     for run, path in RUNS.items():
-        files = [path / "pairwise-scores.json", *sorted(path.glob("pairwise-scores-*.json"))]
+        files = [path / f"{name}-scores.json", *sorted(path.glob(f"{name}-scores-*.json"))]
         for n, file in enumerate(files, start=1):
             scores[f"{run}, reader {n}"] = json.loads(file.read_text())
     return scores
@@ -103,7 +104,8 @@ def reader_scores() -> dict[str, dict[str, Any]]:
 
 def tables() -> str:
     metrics = {run: json.loads((path / "metrics.json").read_text()) for run, path in RUNS.items()}
-    return measures_table(metrics) + "\n\n" + reader_table(reader_scores())
+    readers = [reader_table(reader_scores(name), other) for name, other in COMPARISONS.items()]
+    return "\n\n".join([measures_table(metrics), *readers])
 
 
 if __name__ == "__main__":

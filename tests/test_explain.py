@@ -218,6 +218,51 @@ def test_praise_alone_is_left_out_of_a_reason_that_has_two_other_claims(
     assert len(left_out) == len(texts) - len(shown)
 
 
+def _retold_story(retriever: PairRetriever) -> tuple[tuple[str, str], list[Any], int, str]:
+    """A demo pair, its evidence, and a first-person review sentence of it (its handle under explain-v3) retold in
+    the third person, so that it still shares a COPY_RUN-token run with the sentence but says no "I"."""
+    from whyrec.agent.shape import COPY_RUN, FIRST_PERSON, first_person
+    from whyrec.knowledge.aspects import tokenize
+
+    swap = {"i": "they", "my": "their", "me": "them", "we": "they", "our": "their", "mine": "theirs"}
+    for user, item in DEMO_PAIRS:
+        evidence = retriever.for_pair(user, item)
+        for n, unit in enumerate(evidence, start=1):
+            words = tokenize(unit.text)
+            runs = [words[i : i + COPY_RUN] for i in range(len(words) - COPY_RUN + 1)]
+            if unit.kind == "review" and first_person(unit.text) and any(FIRST_PERSON.isdisjoint(r) for r in runs):
+                retold = "A reviewer says " + " ".join(swap.get(w, w) for w in words) + "."
+                return (user, item), evidence, n, retold
+    raise AssertionError("no first-person review sentence in the demo pairs' evidence")
+
+
+@pytest.mark.parametrize("others", [2, 1])
+def test_a_reviewers_story_retold_is_left_out_of_a_reason_that_has_two_other_claims(
+    demo_index: KnowledgeIndex, retriever: PairRetriever, others: int
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.agent.shape import copies_anecdote, first_person
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    (user, item), evidence, handle, retold = _retold_story(retriever)
+    assert not first_person(retold) and copies_anecdote(retold, [evidence[handle - 1].id], {e.id: e for e in evidence})
+    kept = ["Reviewers like its design.", "You rated a gift card 5/5."][:others]
+    claims = [{"cites": ["e1"], "text": kept[0]}, {"cites": [f"e{handle}"], "text": retold}]
+    claims += [{"cites": ["e1"], "text": text} for text in kept[1:]]
+    composer = LLMComposer(FakeLLM([json.dumps({"claims": claims})]), [load_prompt("explain-v3")])
+    explanation = Explainer(demo_index, retriever, composer, _AcceptsAll()).explain(user, item)
+    if others == 2:  # two others stand: the story is left out, and its verdict says why
+        assert [c.text for c in explanation.claims] == kept
+        [left] = [v for v in explanation.verdicts if v.claim.text == retold]
+        assert left.accepted and left.detail.startswith("left out of the reason: it retells a reviewer's own story")
+    else:  # one: it stays, so that the reason still has two claims
+        assert [c.text for c in explanation.claims] == [kept[0], retold]
+    assert explanation.status == "ok"
+
+
 def test_a_true_claim_that_copies_a_history_line_is_left_out_and_with_reask_asked_for_again(
     demo_index: KnowledgeIndex, retriever: PairRetriever
 ) -> None:

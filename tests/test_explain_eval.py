@@ -14,6 +14,7 @@ from whyrec.checker import RuleChecker
 from whyrec.cli import app
 from whyrec.config import Settings
 from whyrec.evaluation.explain_eval import (
+    PLAIN_PROMPT,
     SYSTEMS,
     FeatureProxy,
     IndependentCheck,
@@ -113,6 +114,8 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
         "latency.png",
         "pairwise.jsonl",
         "pairwise-key.jsonl",
+        "pairwise-draft.jsonl",
+        "pairwise-draft-key.jsonl",
     }
     for png in ("quality.png", "text.png", "latency.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -121,17 +124,21 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["pairs"]) == 6 and manifest["seed"] == 0
     assert manifest["model"]["name"] == "fake" and len(manifest["index"]["index_sha256"]) == 64
+    assert manifest["model"]["llm_unchecked_prompt"] == PLAIN_PROMPT != manifest["model"]["prompt_version"]
     assert manifest["packages"]["faiss-cpu"] != "not installed"
     report = (out / "report.md").read_text()
-    assert "| supported by the checker, % of claims |" in report and "| whyrec | llm-unchecked | extractive |" in report
+    assert "| supported by the checker, % of claims |" in report
+    assert "| whyrec | whyrec-draft | llm-unchecked | extractive |" in report
     assert "| personal link, % of pairs whose history relates |" in report
     informative = metrics["systems"]["whyrec"]["informativeness"]
     assert informative["reasons"] == 6 and 0 <= informative["personal_link"] <= 1
-    # the blind reader's file names no system; the key says which is which
-    shown = [json.loads(line) for line in (out / "pairwise.jsonl").read_text().splitlines()]
-    assert len(shown) == 6 and not any(
-        "whyrec" in json.dumps(row) and "llm-unchecked" in json.dumps(row) for row in shown
-    )
+    # the blind reader's files name no system; the keys say which is which: whyrec against the plain RAG explainer,
+    # and against its own draft
+    for name, against in (("pairwise", "llm-unchecked"), ("pairwise-draft", "whyrec-draft")):
+        shown = [json.loads(line) for line in (out / f"{name}.jsonl").read_text().splitlines()]
+        assert len(shown) == 6 and not any(against in line for line in map(json.dumps, shown))
+        key = [json.loads(line) for line in (out / f"{name}-key.jsonl").read_text().splitlines()]
+        assert all({row["a"], row["b"]} == {"whyrec", against} for row in key)
 
 
 def test_a_run_on_the_pairs_of_an_earlier_run_evaluates_the_very_same_pairs(
@@ -182,7 +189,8 @@ def test_whyrec_keeps_only_checked_claims_and_the_numbers_add_up(fake_run: tuple
         assert 0.0 <= systems[system]["independent_supported"] <= 1.0
         assert systems[system]["latency_p95_ms"] >= systems[system]["latency_p50_ms"] > 0
     assert systems["whyrec"]["checker_supported"] == 1.0  # whyrec drops what the checker rejects
-    assert all(row["llm-unchecked"]["completion_tokens"] > 0 for row in rows)  # the FakeLLM takes no time, though
+    # the FakeLLM takes no time, though
+    assert all(row[s]["completion_tokens"] > 0 for row in rows for s in ("whyrec-draft", "llm-unchecked"))
     assert systems["extractive"]["tokens_per_second"] is None and systems["extractive"]["fallbacks"] == 0
 
 

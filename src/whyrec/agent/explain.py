@@ -2,17 +2,18 @@
 
 A claim the checker rejects is mended by whyrec where a change of citation or speaker, or dropping a failing later
 part, makes it supported (`whyrec.agent.mend`); the rest are dropped, or, with `reask`, shown to the composer once with
-the reasons. A supported claim that says nothing about the item beyond praise (`whyrec.agent.shape`) is left out when
-MIN_CLAIMS others remain; one that copies a history line is left out (asked for again in the model's own words with
-`reask`). No surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad
-output twice) hands the pair to the fallback composer, and the Explanation records why.
+the reasons. A supported claim that says nothing about the item beyond praise, or retells a reviewer's own story
+(`whyrec.agent.shape`), is left out when MIN_CLAIMS others remain; one that copies a history line is left out (asked
+for again in the model's own words with `reask`). No surviving claim means abstaining, which says what evidence was
+found. A model error (missing model, bad output twice) hands the pair to the fallback composer, and the Explanation
+records why.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.shape import copies_history, gist, is_thin_in
+from whyrec.agent.shape import copies_anecdote, copies_history, gist, is_thin_in
 from whyrec.checker import RuleChecker
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import AspectVocabulary
@@ -195,9 +196,10 @@ class Explainer:
             if repaired >= len(rejected) and all(v.accepted for v in second):  # each rejected claim rewritten true
                 unsupported = 0
 
-        kept, thin = _without_thin(kept, request.product.title, self.profiles.vocabulary)
+        kept, left_out = _without_weak(kept, evidence, request.product.title, self.profiles.vocabulary,
+                                       composer.rewrites)  # fmt: skip
         reason, claims = place_claims(kept)
-        verdicts = _point_at_final(verdicts, claims, thin)
+        verdicts = _point_at_final(verdicts, claims, left_out)
         status = "abstained" if not kept else "partial" if unsupported else "ok"
         if not kept:
             reason = abstention(evidence)
@@ -321,10 +323,11 @@ class Explainer:
 
 class _Teller:
     """Checks each claim the composer tells as it is written and passes on the ones that will stand in the reason:
-    accepted (cited again when only the citation was wrong), neither a copied history line nor thin (a thin claim is
-    left out only when two others stand, which is known at the end: it is not told early). The final reason is
-    checked again as a whole, so a told claim stands in it, unless the model's answer failed to parse and was asked
-    for again (its claims are then the second answer's); claims written on the re-ask are not told early."""
+    accepted (cited again when only the citation was wrong), neither a copied history line nor weak (a thin claim
+    or a retold anecdote is left out only when two others stand, which is known at the end: it is not told early).
+    The final reason is checked again as a whole, so a told claim stands in it, unless the model's answer failed to
+    parse and was asked for again (its claims are then the second answer's); claims written on the re-ask are not
+    told early."""
 
     def __init__(
         self,
@@ -347,15 +350,17 @@ class _Teller:
         verdicts, copies = _mark_copies([claim], verdicts, evidence, self.rewrites)
         if not verdicts[0].accepted or copies or gist(claim.text) in self.told:
             return
-        if is_thin_in(claim.text, self.request.product.title, self.explainer.profiles.vocabulary):
+        title, units = self.request.product.title, {e.id: e for e in evidence}
+        if _weakness(claim, title, units, self.explainer.profiles.vocabulary, self.rewrites) is not None:
             return
         self.told.add(gist(claim.text))
         _, [placed] = place_claims([claim])
         self.listener(placed, verdicts[0].model_copy(update={"claim": placed}))
 
 
-MIN_CLAIMS = 2  # thin claims are left out only when at least this many others remain
+MIN_CLAIMS = 2  # weak claims (thin, retold anecdotes) are left out only when at least this many others remain
 THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
+ANECDOTE_DETAIL = "left out of the reason: it retells a reviewer's own story"
 
 
 def _mark_copies(
@@ -407,26 +412,46 @@ def _keep_supported(
     return len(kept) - before
 
 
-def _without_thin(
-    kept: list[DraftClaim], title: str, vocabulary: AspectVocabulary
-) -> tuple[list[DraftClaim], set[str]]:
-    """The kept claims without the thin ones when MIN_CLAIMS others remain, and the texts (lower case) left out."""
-    thin = {c.text.lower() for c in kept if is_thin_in(c.text, title, vocabulary)}
-    if len(kept) - len(thin) < MIN_CLAIMS:
-        return kept, set()
-    return [c for c in kept if c.text.lower() not in thin], thin
+def _weakness(
+    claim: DraftClaim, title: str, units: Mapping[str, Evidence], vocabulary: AspectVocabulary, rewrites: bool
+) -> str | None:
+    """Why a supported claim is weak (THIN_DETAIL, ANECDOTE_DETAIL), or None. The extractive composer, which
+    quotes by design, is held only to saying something about the item."""
+    if is_thin_in(claim.text, title, vocabulary):
+        return THIN_DETAIL
+    if rewrites and copies_anecdote(claim.text, claim.cites, units):
+        return ANECDOTE_DETAIL
+    return None
 
 
-def _point_at_final(verdicts: list[ClaimVerdict], claims: Sequence[Claim], thin: set[str]) -> list[ClaimVerdict]:
+def _without_weak(
+    kept: list[DraftClaim], evidence: Sequence[Evidence], title: str, vocabulary: AspectVocabulary, rewrites: bool
+) -> tuple[list[DraftClaim], dict[str, str]]:
+    """The kept claims without the weak ones when MIN_CLAIMS others remain, and the texts (lower case) left out, each
+    with why."""
+    units = {e.id: e for e in evidence}
+    weak = {
+        claim.text.lower(): why
+        for claim in kept
+        if (why := _weakness(claim, title, units, vocabulary, rewrites)) is not None
+    }
+    if len(kept) - len(weak) < MIN_CLAIMS:
+        return kept, {}
+    return [c for c in kept if c.text.lower() not in weak], weak
+
+
+def _point_at_final(
+    verdicts: list[ClaimVerdict], claims: Sequence[Claim], left_out: dict[str, str]
+) -> list[ClaimVerdict]:
     """Accepted verdicts point at their claim as it stands in the final reason; rejected ones keep their draft span,
-    and so do the thin ones left out, whose detail says so."""
+    and so do the weak ones left out, whose detail says why."""
     final = {claim.text.lower(): claim for claim in claims}
     out = []
     for v in verdicts:
         said = v.claim.text.lower()
         if v.accepted and said in final:
             v = v.model_copy(update={"claim": final[said]})
-        elif v.accepted and said in thin:
-            v = v.model_copy(update={"detail": f"{THIN_DETAIL}; {v.detail}"})
+        elif v.accepted and said in left_out:
+            v = v.model_copy(update={"detail": f"{left_out[said]}; {v.detail}"})
         out.append(v)
     return out

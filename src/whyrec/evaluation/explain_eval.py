@@ -2,18 +2,23 @@
 
 For each sampled pair (u, i) where u reviewed i and has other items in their history, u's review of i is the
 reference text. It is never evidence: `PairRetriever.for_pair` leaves the user's own review of the item and their
-history entry for it out, and the profile is read from their other reviews. Three systems run on the same pairs in
+history entry for it out, and the profile is read from their other reviews. Four systems run on the same pairs in
 the same process:
 
-- `whyrec`: the LLM's draft, checked, mended where whyrec can, unsupported claims dropped (`Explainer.explain`);
-- `llm-unchecked`: the same LLM's first draft as it came out (the same call, scored before the checker sees it);
+- `whyrec`: the LLM's draft, checked, mended where whyrec can, unsupported and weak claims left out
+  (`Explainer.explain`);
+- `whyrec-draft`: whyrec's first draft as it came out (the same call, scored before the checker sees it): with a
+  prompt that states signals, whyrec's stated signals and the model's claims; whyrec without its check;
+- `llm-unchecked`: a plain RAG explainer: the same model and the same evidence (signals and history lines included),
+  asked with PLAIN_PROMPT to write the whole reason with citations, as it came out (its own call, made after every
+  pair's whyrec call so that it cannot slow them);
 - `extractive`: the extractive composer (no model) through the same check.
 
 Each is scored on grounding (the checker's verdicts; an independent embedding check that shares none of the
 checker's rules; citation precision; abstention), on informativeness (does the reason say why this shopper: see
-`informativeness`), on the PETER/PEPLER text measures against the held-out review, and on speed; whyrec and
-llm-unchecked are also written side by side, in random order, for a blind reader (`pairwise`). The measures are
-defined in the module docstrings of `text_metrics`, `informativeness` and below.
+`informativeness`), on the PETER/PEPLER text measures against the held-out review, and on speed; whyrec is also
+written side by side with llm-unchecked, and with whyrec-draft, in random order, for a blind reader (`pairwise`). The
+measures are defined in the module docstrings of `text_metrics`, `informativeness` and below.
 """
 
 from __future__ import annotations
@@ -23,15 +28,16 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from whyrec.agent.draft import place_claims
-from whyrec.agent.explain import Explainer
+from whyrec.agent.draft import Composer, place_claims
+from whyrec.agent.explain import Explainer, FirstDraft
+from whyrec.agent.llm_composer import LLMComposer
 from whyrec.checker import RuleChecker
-from whyrec.errors import CatalogueError, WhyrecError
+from whyrec.errors import CatalogueError, ModelError, WhyrecError
 from whyrec.evaluation.informativeness import (
     Informativeness,
     history_relates,
@@ -42,10 +48,12 @@ from whyrec.evaluation.pairwise import evidence_lines
 from whyrec.evaluation.text_metrics import TextMetrics, text_metrics
 from whyrec.knowledge import Store
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
+from whyrec.prompts import load_prompt
 from whyrec.retrieval import Embedder, KnowledgeIndex
 from whyrec.schema import Claim, Evidence
 
-SYSTEMS = ("whyrec", "llm-unchecked", "extractive")
+SYSTEMS = ("whyrec", "whyrec-draft", "llm-unchecked", "extractive")
+PLAIN_PROMPT = "explain-v3"  # the model writes every claim from all the evidence: why it fits, what it offers, a caveat
 MIN_REFERENCE_WORDS = 5
 
 
@@ -190,7 +198,7 @@ class PairResult:
     pair: EvalPair
     outputs: dict[str, SystemOutput]
     title: str = ""
-    evidence: tuple[str, ...] = ()  # the evidence whyrec and llm-unchecked saw, as the pairwise reader sees it
+    evidence: tuple[str, ...] = ()  # the evidence every system saw, as the pairwise reader sees it
     evidence_ids: tuple[str, ...] = ()  # the same units' ids, in the same order
 
 
@@ -248,23 +256,10 @@ class Scorer:
 
 
 def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, pair: EvalPair) -> PairResult:
-    """The three systems on one pair. The LLM is called once for both `llm-unchecked` and `whyrec`: its first draft
-    is scored as it came out, then checked and repaired."""
+    """whyrec, its draft and the extractive composer on one pair (`plain_output` adds llm-unchecked). The LLM is
+    called once for both `whyrec-draft` and `whyrec`: its first draft is scored as it came out, then checked."""
     first = explainer.draft_for(pair.user_id, pair.item_id)
-    draft_ms = first.clock.milliseconds()["total"]
-    draft_text, draft_claims = place_claims(first.draft.claims)
-    usage = first.draft.usage
-    unchecked = scorer.score(
-        "llm-unchecked",
-        pair,
-        draft_text,
-        draft_claims,
-        first.evidence,
-        draft_ms,
-        completion_tokens=usage.completion_tokens,
-        model_seconds=usage.seconds,
-        fallback=first.fallback_reason is not None,
-    )
+    unchecked = _draft_output("whyrec-draft", scorer, pair, first)
     checked = explainer.finish(first)
     run = checked.manifest.model
     full = scorer.score(
@@ -288,9 +283,49 @@ def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, p
         quoted.evidence,
         (time.perf_counter() - started) * 1000,
     )
-    outputs = {"whyrec": full, "llm-unchecked": unchecked, "extractive": plain}
+    outputs = {"whyrec": full, "whyrec-draft": unchecked, "extractive": plain}
     shown = first.evidence
     return PairResult(pair, outputs, scorer.titles(pair.item_id), evidence_lines(shown), tuple(e.id for e in shown))
+
+
+def plain_output(plain: Explainer, scorer: Scorer, result: PairResult) -> PairResult:
+    """`result` with llm-unchecked's reason added: `plain`'s first draft as it came out (no fallback: a model error
+    scores as an empty reason marked as a fallback). Its evidence is the pair's, retrieved the same way."""
+    pair = result.pair
+    try:
+        first = plain.draft_for(pair.user_id, pair.item_id)
+    except ModelError:
+        evidence = plain.evidence(pair.user_id, pair.item_id)
+        empty = scorer.score("llm-unchecked", pair, "", [], evidence, 0.0, fallback=True)
+        return replace(result, outputs={**result.outputs, "llm-unchecked": empty})
+    if tuple(e.id for e in first.evidence) != result.evidence_ids:
+        raise WhyrecError(f"llm-unchecked was given other evidence than whyrec for {pair.user_id}:{pair.item_id}")
+    plain_draft = _draft_output("llm-unchecked", scorer, pair, first)
+    return replace(result, outputs={**result.outputs, "llm-unchecked": plain_draft})
+
+
+def plain_composer(composer: Composer) -> LLMComposer:
+    """llm-unchecked's composer: whyrec's model, PLAIN_PROMPT."""
+    if not isinstance(composer, LLMComposer):
+        raise WhyrecError("whyrec eval explain compares the model with and without whyrec: it needs the LLM composer")
+    return LLMComposer(composer.llm, load_prompt(PLAIN_PROMPT), max_tokens=composer.max_tokens)
+
+
+def _draft_output(system: str, scorer: Scorer, pair: EvalPair, first: FirstDraft) -> SystemOutput:
+    """A first draft scored as it came out."""
+    text, claims = place_claims(first.draft.claims)
+    usage = first.draft.usage
+    return scorer.score(
+        system,
+        pair,
+        text,
+        claims,
+        first.evidence,
+        first.clock.milliseconds()["total"],
+        completion_tokens=usage.completion_tokens,
+        model_seconds=usage.seconds,
+        fallback=first.fallback_reason is not None,
+    )
 
 
 @dataclass(frozen=True)

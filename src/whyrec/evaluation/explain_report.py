@@ -1,4 +1,4 @@
-"""`whyrec eval explain` end to end: sample pairs, run the three systems, write report.md, metrics.json, pairs.jsonl,
+"""`whyrec eval explain` end to end: sample pairs, run the four systems, write report.md, metrics.json, pairs.jsonl,
 PNG plots and a manifest that is enough to repeat the run. Every file is replaced in one rename."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from whyrec.checker.config import load_thresholds
 from whyrec.config import Settings
 from whyrec.errors import DependencyMissingError, WhyrecError
 from whyrec.evaluation.explain_eval import (
+    PLAIN_PROMPT,
     SYSTEMS,
     FeatureProxy,
     IndependentCheck,
@@ -32,6 +33,8 @@ from whyrec.evaluation.explain_eval import (
     Scorer,
     SystemMetrics,
     evaluate_pair,
+    plain_composer,
+    plain_output,
     read_pairs,
     sample_pairs,
     statistics_note,
@@ -48,6 +51,8 @@ from whyrec.schema import Claim
 
 PACKAGES = ("llama-cpp-python", "faiss-cpu", "sentence-transformers", "torch", "numpy", "nltk", "rouge-score")
 PLOTS = ("quality.png", "text.png", "latency.png")
+# The blind reader's files (name → the system whyrec is set against): the plain RAG explainer, and whyrec's own draft.
+PAIRWISE = {"pairwise": "llm-unchecked", "pairwise-draft": "whyrec-draft"}
 
 
 def run_explain_eval(
@@ -76,6 +81,7 @@ def run_explain_eval(
         settings = settings.model_copy(update={"index": ensure_index(catalogue, out_dir / "index", embedder)})
     explainer = make_explainer(settings, llm, embedder, stored=False)
     extractive = explainer.with_composer(ExtractiveComposer())
+    plain = explainer.with_composer(plain_composer(explainer.composer))
     store = explainer.index.store
     features = FeatureProxy(store.unit_texts("review"), sentiment_words)
     sample = read_pairs(pairs_from, store) if pairs_from is not None else sample_pairs(store, features, pairs, seed)
@@ -98,9 +104,12 @@ def run_explain_eval(
         console=console,
     )
     with progress:
-        task = progress.add_task("pairs", total=len(sample))
+        task = progress.add_task("pairs", total=2 * len(sample))
         for pair in sample:
             results.append(evaluate_pair(explainer, extractive, scorer, pair))
+            progress.advance(task)
+        for n, result in enumerate(results):  # after every whyrec call, so that its prompt cache stays warm for them
+            results[n] = plain_output(plain, scorer, result)
             progress.advance(task)
     metrics = summarise(results, features.vocabulary)
 
@@ -109,7 +118,8 @@ def run_explain_eval(
     write_atomic(out_dir / "pairs.jsonl", "".join(json.dumps(_pair_row(r), ensure_ascii=False) + "\n" for r in results))
     write_atomic(out_dir / "metrics.json", json.dumps(_metrics_json(metrics, results, threshold), indent=2) + "\n")
     write_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    write_pairwise(out_dir, [_pairwise_row(r) for r in results], seed)
+    for name, against in PAIRWISE.items():
+        write_pairwise(out_dir, [_pairwise_row(r, against) for r in results], seed, name)
     _plots(metrics, out_dir)
     write_atomic(out_dir / "report.md", report_markdown(metrics, results, manifest, threshold, features))
     console.print(summary_table(metrics))
@@ -204,9 +214,9 @@ _INFORMATIVE: tuple[tuple[str, str, Any], ...] = (
 )
 
 
-def _pairwise_row(result: PairResult) -> PairwiseRow:
-    """whyrec against the unchecked draft of the same call, for the blind reader."""
-    whyrec, unchecked = result.outputs["whyrec"], result.outputs["llm-unchecked"]
+def _pairwise_row(result: PairResult, against: str) -> PairwiseRow:
+    """whyrec against another system's reason for the same pair, for the blind reader."""
+    whyrec, unchecked = result.outputs["whyrec"], result.outputs[against]
     handles = {unit_id: f"e{n}" for n, unit_id in enumerate(result.evidence_ids, start=1)}
 
     def shown(claims: list[Claim]) -> tuple[ShownClaim, ...]:
@@ -218,7 +228,7 @@ def _pairwise_row(result: PairResult) -> PairwiseRow:
         evidence=result.evidence,
         system_x="whyrec",
         reason_x=whyrec.text,
-        system_y="llm-unchecked",
+        system_y=against,
         reason_y=unchecked.text or "(no claims)",
         claims_x=shown(whyrec.claims),
         claims_y=shown(unchecked.claims),
@@ -261,14 +271,16 @@ def report_markdown(
         "",
         "- **whyrec**: the model's draft checked by the rule checker, rejected claims mended where whyrec can "
         "(one cited review alone, another citation, a failing later part cut off) and otherwise dropped "
-        "(re-asked once first with `WHYREC_REASK=1`); it abstains when nothing is left. **llm-unchecked**: the same "
-        "model call's first draft as "
+        "(re-asked once first with `WHYREC_REASK=1`), and weak claims (praise only, a reviewer's story retold) left "
+        "out when two others stand; it abstains when nothing is left. **whyrec-draft**: the same model call's first "
+        "draft as it came out (whyrec without its check). **llm-unchecked**: a plain RAG explainer: the same model "
+        f"and evidence, prompt {PLAIN_PROMPT} (the model writes every claim, signals and history lines in view), as "
         "it came out. **extractive**: the extractive composer (no model) through the same check.",
         "- **Held out**: each pair's user reviewed the item; that review is the reference text and is never evidence "
         "(retrieval leaves out the user's own review and history entry for the item; the profile comes from their "
         f"other reviews). {statistics_note(results)}.",
         "- **Supported by the checker**: claims the rule checker accepts against the evidence the system was given "
-        "(whyrec keeps only those, so it is 100% by construction; the other two show what the checker would drop).",
+        "(whyrec keeps only those, so it is 100% by construction; the others show what the checker would drop).",
         f"- **Independent check**: a claim counts as supported when its MiniLM embedding has cosine ≥ {threshold:.3f} "
         "with some unit of the item (specs, description, every review but the held-out one) or of the user's "
         "history, whatever it cites. It shares none of the checker's rules; the threshold is the embedding baseline's, "
@@ -280,8 +292,8 @@ def report_markdown(
         f"held-out review's rarest word from a vocabulary of {len(features.vocabulary)} words the catalogue's reviews "
         "use as nouns (after a determiner), that are not opinion words and are found in at least 5 review sentences. "
         "Pairs whose review names none are not sampled.",
-        "- **Latency**: wall time per pair; llm-unchecked stops after the draft, whyrec adds the check (and the "
-        "re-ask, if on). "
+        "- **Latency**: wall time per pair; whyrec-draft and llm-unchecked stop after the draft, whyrec adds the "
+        "check (and the re-ask, if on). "
         "**Tokens/s**: generated tokens over the seconds inside the model.",
         "",
         "- **Informativeness** (`whyrec.evaluation.informativeness`): a *personal link* is a supported claim that "
@@ -289,13 +301,14 @@ def report_markdown(
         "holds such a unit; a *generic* claim has nothing left once the item's title (but for its aspect words), the "
         "catalogue's kind words, stopwords, opinion words and frame words are taken out (whyrec leaves such claims out "
         "of a reason that has two others, so its figure is not independent); a *copied anecdote* shares a run of 6 "
-        "tokens with a first-person review sentence it cites, or speaks in the first person; a *copied history line* "
-        "repeats one. These are computed, not judged: "
-        "`pairwise.jsonl` holds whyrec's and llm-unchecked's reasons for each pair in random order, with the evidence, "
-        "for a blind reader (brief: `eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the judgements "
-        "with `eval/pairwise_score.py`).",
+        "tokens with a first-person review sentence it cites, or speaks in the first person (whyrec leaves those out "
+        "by the same test when two others stand); a *copied history line* repeats one. These are computed, not "
+        "judged: `pairwise.jsonl` holds whyrec's and llm-unchecked's reasons for each pair in random order, with the "
+        "evidence, for a blind reader (brief: `eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the "
+        "judgements with `eval/pairwise_score.py`); `pairwise-draft.jsonl` (key `pairwise-draft-key.jsonl`) sets "
+        "whyrec against its own draft the same way.",
         "",
-        "Files: `metrics.json` (these numbers), `pairs.jsonl` (each pair's reference, feature and the three reasons "
+        "Files: `metrics.json` (these numbers), `pairs.jsonl` (each pair's reference, feature and the four reasons "
         "with their scores), `manifest.json` (versions, model and index digests, settings, the pairs).",
         "",
     ]
@@ -339,6 +352,7 @@ def _manifest(
             "name": model_run.name,
             "sha256": model_run.sha256,
             "prompt_version": model_run.prompt_version,
+            "llm_unchecked_prompt": PLAIN_PROMPT,
             "settings": model_run.settings,
         }
         if model_run is not None

@@ -23,8 +23,6 @@ from whyrec.files import write_atomic
 from whyrec.knowledge.reader import LoadReport, read_jsonl
 from whyrec.schema import Evidence
 
-READER_FILE = "pairwise.jsonl"
-KEY_FILE = "pairwise-key.jsonl"
 PREFER = ("a", "b", "tie")
 LABELS = ("supported", "unsupported", "contradicted")
 GOOD_SCORE = 4  # "true and specific" in the brief's scale
@@ -78,9 +76,12 @@ def evidence_lines(evidence: Sequence[Evidence]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def write_pairwise(directory: Path, rows: Sequence[PairwiseRow], seed: int) -> tuple[Path, Path]:
-    """Write the reader's file and the key into `directory`; return (reader file, key file). Pair ids are `p001`…
-    in the order of `rows`, so they say nothing of the user, the item or the systems."""
+def write_pairwise(
+    directory: Path, rows: Sequence[PairwiseRow], seed: int, name: str = "pairwise"
+) -> tuple[Path, Path]:
+    """Write the reader's file (`{name}.jsonl`) and the key (`{name}-key.jsonl`) into `directory`; return (reader
+    file, key file). Pair ids are `p001`… in the order of `rows`, so they say nothing of the user, the item or the
+    systems."""
     rng = random.Random(seed)
     width = max(3, len(str(len(rows))))
     reader, key = [], []
@@ -102,7 +103,7 @@ def write_pairwise(directory: Path, rows: Sequence[PairwiseRow], seed: int) -> t
             }
         )
         key.append({"pair": pair, "key": row.key, "a": first[0], "b": second[0]})
-    reader_path, key_path = directory / READER_FILE, directory / KEY_FILE
+    reader_path, key_path = directory / f"{name}.jsonl", directory / f"{name}-key.jsonl"
     write_atomic(reader_path, _jsonl(reader))
     write_atomic(key_path, _jsonl(key))
     return reader_path, key_path
