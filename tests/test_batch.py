@@ -213,6 +213,41 @@ def test_an_output_line_that_is_not_a_record_is_reported_by_line(tmp_path: Path)
         ResumableOutput(out)
 
 
+def test_a_ctrl_c_that_another_thread_receives_lands_after_the_line_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a process with threads (a Ray driver's), the kernel may hand SIGINT to any thread that does not block it,
+    and Python then raises KeyboardInterrupt in the main thread, wherever it is: it must not undo a written line."""
+    import threading
+
+    code, _, stderr = batch(str(pairs_csv(tmp_path / "pairs.csv", list(DEMO_PAIRS[:1]))), "--out", str(tmp_path / "a"))
+    assert code == 0, stderr
+    [explanation] = records(tmp_path / "a")
+    go, sent = threading.Event(), threading.Event()
+
+    def ctrl_c() -> None:  # started before the write, so this thread does not block the signal
+        go.wait()
+        os.kill(os.getpid(), signal.SIGINT)
+        sent.set()
+
+    sender = threading.Thread(target=ctrl_c)
+    sender.start()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the line is written; the signal arrives before it is on disk
+        go.set()
+        sent.wait()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    output = ResumableOutput(tmp_path / "b")
+    with pytest.raises(KeyboardInterrupt):  # heard, once the line is complete and counted
+        output.append(explanation)
+    output.close()
+    sender.join()
+    assert output.appended == 1 and records(tmp_path / "b") == [explanation]
+
+
 def test_parquet_output_is_written_from_a_journal_that_a_killed_run_resumes(
     tmp_path: Path, many_pairs: list[Key]
 ) -> None:

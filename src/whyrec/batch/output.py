@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -90,13 +91,36 @@ class ResumableOutput:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, so that they cannot land between a write and its bookkeeping."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold SIGINT and SIGTERM until the block ends, so that they cannot land between a write and its bookkeeping.
+
+    Blocking them in this thread is not enough: in a process with other threads (Ray's, torch's) the kernel hands the
+    signal to one of those, and Python still runs its handler in the main thread, wherever that is. So, in the main
+    thread, the handlers are swapped for one that only notes the signal, and each noted signal is raised again once
+    the old handlers are back."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return
+    noted: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+
+    # a handler not installed from Python (None) cannot be put back: that signal is left as it is
+    previous = {s: h for s in held if (h := signal.getsignal(s)) is not None}
+    for signum in previous:
+        signal.signal(signum, note)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for again in dict.fromkeys(noted):
+            signal.raise_signal(again)
 
 
 def _key(line: bytes, path: Path, line_no: int) -> tuple[str, str]:
