@@ -229,7 +229,8 @@ def test_the_cli_runs_the_real_tiny_model_on_a_catalogue(tmp_path: Path) -> None
     assert manifest["model"]["name"] == "smollm2-135m" and len(manifest["model"]["sha256"]) == 64
     assert manifest["model"]["prompt_version"] == "explain-v2"
     assert manifest["index"]["catalogue_root"].endswith("demo") and (tmp_path / "index" / "manifest.json").is_file()
-    assert "supported by the independent check" in result.stderr
+    assert "supported by the independent check" in (tmp_path / "report.md").read_text()
+    assert "report: " in result.stderr  # after the summary table (its rows wrap at the terminal's width)
     systems = json.loads((tmp_path / "metrics.json").read_text())["systems"]
     assert systems["whyrec"]["tokens_per_second"] > 0 and systems["llm-unchecked"]["tokens_per_second"] > 0
 

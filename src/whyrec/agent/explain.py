@@ -23,6 +23,7 @@ from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.agent.shape import copies_anecdote, copies_history, gist, is_thin_in
 from whyrec.checker import RuleChecker
+from whyrec.checker.rules.base import unquoted
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.knowledge.profile import AspectProfiler
@@ -415,11 +416,12 @@ def _keep_supported(
 def _weakness(
     claim: DraftClaim, title: str, units: Mapping[str, Evidence], vocabulary: AspectVocabulary, rewrites: bool
 ) -> str | None:
-    """Why a supported claim is weak (THIN_DETAIL, ANECDOTE_DETAIL), or None. The extractive composer, which
-    quotes by design, is held only to saying something about the item."""
+    """Why a supported claim is weak (THIN_DETAIL, ANECDOTE_DETAIL), or None. A story retold is one in the claim's
+    own words: a review quoted in quotation marks is told as the reviewer's (as the checker's first-person rule reads
+    it). The extractive composer, which quotes by design, is held only to saying something about the item."""
     if is_thin_in(claim.text, title, vocabulary):
         return THIN_DETAIL
-    if rewrites and copies_anecdote(claim.text, claim.cites, units):
+    if rewrites and copies_anecdote(unquoted(claim.text), claim.cites, units):
         return ANECDOTE_DETAIL
     return None
 
