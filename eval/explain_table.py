@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from whyrec.evaluation.explain_eval import SYSTEMS
+from whyrec.evaluation.explain_report import PAIRWISE
+
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = {"demo": RESULTS / "explain", "reviews only": RESULTS / "explain-reviews-only"}
-SYSTEMS = ("whyrec", "whyrec-draft", "llm-unchecked", "extractive")
-# the blind readers' files: name → the system whyrec was set against
-COMPARISONS = {"pairwise": "llm-unchecked", "pairwise-draft": "whyrec-draft"}
 # (key in metrics' informativeness, label, shown as a percentage)
 INFORMATIVENESS = (
     ("claims_per_reason", "claims per reason", False),
@@ -104,7 +104,7 @@ def reader_scores(name: str = "pairwise") -> dict[str, dict[str, Any]]:
 
 def tables() -> str:
     metrics = {run: json.loads((path / "metrics.json").read_text()) for run, path in RUNS.items()}
-    readers = [reader_table(reader_scores(name), other) for name, other in COMPARISONS.items()]
+    readers = [reader_table(reader_scores(name), other) for name, other in PAIRWISE.items()]
     return "\n\n".join([measures_table(metrics), *readers])
 
 

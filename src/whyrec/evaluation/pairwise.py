@@ -1,10 +1,11 @@
 """Blind pairwise judgement of two systems' reasons for the same pairs, by a reader who sees no system names.
 
-`write_pairwise` writes two files into a directory: `pairwise.jsonl` for the reader (per pair: an id, the item's
-title, the evidence as numbered lines, reason A, reason B; which system wrote which is shuffled per pair with a seeded
-`random.Random`) and `pairwise-key.jsonl`, kept from the reader (per pair id: the pair's key, the system behind A and
-the one behind B). Each reason is also shown claim by claim with the evidence lines each cites (`claims_a`), so the
-reader can label every claim. The reader follows `eval/data/pairwise/BRIEF.md` and writes one judgement per line:
+`write_pairwise` writes two files into a directory: `NAME.jsonl` (`pairwise.jsonl` by default) for the reader (per
+pair: an id, the item's title, the evidence as numbered lines, reason A, reason B; which system wrote which is shuffled
+per pair with a seeded `random.Random`) and `NAME-key.jsonl`, kept from the reader (per pair id: the pair's key, the
+system behind A and the one behind B). Each reason is also shown claim by claim with the evidence lines each cites
+(`claims_a`), so the reader can label every claim. The reader follows `eval/data/pairwise/BRIEF.md` and writes
+one judgement per line:
 `{"pair": id, "prefer": "a" | "b" | "tie", "score_a": 1-5, "score_b": 1-5, "labels_a": [...], "labels_b": [...]}`,
 a label per claim (`supported`, `unsupported`, `contradicted`). `score_pairwise` joins judgements and key.
 """
