@@ -263,6 +263,48 @@ def test_a_reviewers_story_retold_is_left_out_of_a_reason_that_has_two_other_cla
     assert explanation.status == "ok"
 
 
+@pytest.mark.parametrize(
+    ("said", "told"),
+    [
+        ("A reviewer says I do like the content.", "A reviewer says they do like the content."),
+        ("A reviewer says I am happy and I was glad.", "A reviewer says they are happy and they were glad."),
+        ("A reviewer says we love it in our house. We keep it.",
+         "A reviewer says they love it in their house. They keep it."),
+        ("A reviewer says I’m enjoying the US edition; it helps me.",
+         "A reviewer says they're enjoying the US edition; it helps them."),
+    ],
+)  # fmt: skip
+def test_third_person_changes_only_the_first_person_words(said: str, told: str) -> None:
+    from whyrec.agent.mend import third_person
+
+    assert third_person(said) == told
+
+
+def test_a_reviewers_i_under_a_reviewer_says_is_told_in_the_third_person_and_a_bare_i_is_not(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.agent.shape import first_person
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    (user, item), evidence, handle, _ = _retold_story(retriever)
+    said = evidence[handle - 1].text.rstrip(".!")
+    framed, bare = f"A reviewer says {said}.", f"{said}."
+    claims = [{"cites": [f"e{handle}"], "text": framed}, {"cites": [f"e{handle}"], "text": bare}]
+    composer = LLMComposer(FakeLLM([json.dumps({"claims": claims})]), [load_prompt("explain-v3")])
+    explanation = Explainer(demo_index, retriever, composer, RuleChecker()).explain(user, item)
+    [told] = [v for v in explanation.verdicts if v.mended is not None]
+    assert told.accepted and told.mended == "told in the third person"
+    assert told.claim.text.startswith("A reviewer says ") and not first_person(told.claim.text)
+    assert told.claim.text in [c.text for c in explanation.claims]
+    # told as the reason's own, the same words are not the reviewer's to retell: rejected, not mended
+    [own] = [v for v in explanation.verdicts if v.claim.text == bare]
+    assert own.rule == "first_person" and not own.accepted and own.mended is None
+
+
 def test_a_true_claim_that_copies_a_history_line_is_left_out_and_with_reask_asked_for_again(
     demo_index: KnowledgeIndex, retriever: PairRetriever
 ) -> None:

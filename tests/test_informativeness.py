@@ -46,8 +46,9 @@ EVIDENCE = [
     unit(f"user:{USER}:hist:B00SUB0001", 'Reviewed "SUBWAY Gift Card", rated 5/5', "history", USER, "B00SUB0001"),
     unit(f"{ITEM}:sig:aspect:tin", "Of 14 reviews that mention the tin, 12 are positive.", "signal"),
     unit(f"user:{USER}:sig:wrote:design", "You wrote about the design in 2 of your reviews.", "signal", USER),
+    unit(f"{ITEM}:rev:R3:s1", "I got this for my nephew because he was moving to a new city.", "review", "R3"),
 ]
-REVIEW_I, REVIEW_PLAIN, HISTORY, ITEM_SIGNAL, USER_SIGNAL = (e.id for e in EVIDENCE[1:])
+REVIEW_I, REVIEW_PLAIN, HISTORY, ITEM_SIGNAL, USER_SIGNAL, REVIEW_STORY = (e.id for e in EVIDENCE[1:])
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +86,14 @@ def test_a_first_person_story_is_a_copied_anecdote(vocabulary: AspectVocabulary)
     assert measure(vocabulary, claim("I sent this to my sister.", REVIEW_I)).copied_anecdotes == 1
 
 
-def test_six_words_in_a_row_from_a_first_person_review_are_a_copied_anecdote(vocabulary: AspectVocabulary) -> None:
-    copied = claim("She loved the tin it came in.", REVIEW_I)
+def test_six_words_in_a_row_from_a_first_person_story_are_a_copied_anecdote(vocabulary: AspectVocabulary) -> None:
+    copied = claim("A reviewer got it because he was moving to a new city.", REVIEW_STORY)
     assert measure(vocabulary, copied).copied_anecdotes == 1
+
+
+def test_a_first_person_review_retold_that_names_an_aspect_is_not_an_anecdote(vocabulary: AspectVocabulary) -> None:
+    # the reviewer's experience, told as theirs, says what the item offers (the reason shape allows it)
+    assert measure(vocabulary, claim("She loved the tin it came in.", REVIEW_I)).copied_anecdotes == 0
 
 
 def test_a_framed_report_of_a_review_is_not_a_copied_anecdote(vocabulary: AspectVocabulary) -> None:

@@ -1,12 +1,12 @@
 """The explain loop: retrieve → prompt → generate → check → mend → keep what is supported.
 
-A claim the checker rejects is mended by whyrec where a change of citation or speaker, or dropping a failing later
-part, makes it supported (`whyrec.agent.mend`); the rest are dropped, or, with `reask`, shown to the composer once with
-the reasons. A supported claim that says nothing about the item beyond praise, or retells a reviewer's own story
-(`whyrec.agent.shape`), is left out when MIN_CLAIMS others remain; one that copies a history line is left out (asked
-for again in the model's own words with `reask`). No surviving claim means abstaining, which says what evidence was
-found. A model error (missing model, bad output twice) hands the pair to the fallback composer, and the Explanation
-records why.
+A claim the checker rejects is mended by whyrec where a change of citation, telling a reviewer's "I" as "they", or
+dropping a failing later part makes it supported (`whyrec.agent.mend`); the rest are dropped, or, with `reask`,
+shown to the composer once with the reasons. A supported claim that says nothing about the item beyond praise, or
+retells a reviewer's own story that names no aspect of it (`whyrec.agent.shape`), is left out when MIN_CLAIMS others
+remain; one that copies a history line is left out (asked for again in the model's own words with `reask`). No
+surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output twice)
+hands the pair to the fallback composer, and the Explanation records why.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.shape import copies_anecdote, copies_history, gist, is_thin_in
+from whyrec.agent.shape import copies_history, gist, is_thin_in, tells_only_a_story
 from whyrec.checker import RuleChecker
 from whyrec.checker.rules.base import unquoted
 from whyrec.errors import ModelError, UnknownIdError
@@ -361,7 +361,7 @@ class _Teller:
 
 MIN_CLAIMS = 2  # weak claims (thin, retold anecdotes) are left out only when at least this many others remain
 THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
-ANECDOTE_DETAIL = "left out of the reason: it retells a reviewer's own story"
+ANECDOTE_DETAIL = "left out of the reason: it retells a reviewer's own story, which names no aspect of the item"
 
 
 def _mark_copies(
@@ -421,7 +421,7 @@ def _weakness(
     it). The extractive composer, which quotes by design, is held only to saying something about the item."""
     if is_thin_in(claim.text, title, vocabulary):
         return THIN_DETAIL
-    if rewrites and copies_anecdote(unquoted(claim.text), claim.cites, units):
+    if rewrites and tells_only_a_story(unquoted(claim.text), claim.cites, units, vocabulary):
         return ANECDOTE_DETAIL
     return None
 

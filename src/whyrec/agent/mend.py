@@ -1,5 +1,6 @@
-"""Mending a rejected claim without asking the model again: whyrec changes what the claim cites, or cuts off a
-failing part, never adds a word, and the checker decides again.
+"""Mending a rejected claim without asking the model again: whyrec changes what the claim cites, cuts off a
+failing part, or tells a reviewer's "I" as "they"; it never adds anything the claim did not say, and the checker
+decides again.
 
 - **narrow**: one reviewer's words drawn from several reviewers' lines ("A reviewer says it's for Christmas and
   everyone loves it", citing two reviews) cite each of those reviews alone in turn; the first that says it all, or
@@ -9,6 +10,10 @@ failing part, never adds a word, and the checker decides again.
 - **recite**: a claim left unsupported only because it cites the wrong unit (the model wrote "a reviewer says …" and
   cited the title) cites instead the one unit of the pair's evidence that the checker finds supports it, among the
   RECITE_CANDIDATES that share the most words with it.
+- **reframe**: a reviewer's own words told under "A reviewer says" with their "I" kept ("A reviewer says the articles
+  show up fine, and I do like the overall content", refused by the checker's first-person rule) are told in the third
+  person ("…, and they do like the overall content"): only the pronouns change (I → they, my → their, we → they, am
+  → are, was → were after "I"), and only when a cited review speaks in the first person.
 - **trim**: a claim whose later part fails ("A reviewer says the magazine is even better and even though I'm not a
   computer wonk they give me …", the second part a first-person story) keeps the parts before it, when those stand
   on their own. Only ever words taken away, at a boundary the checker split the claim at.
@@ -39,6 +44,37 @@ _TRAILING_JOINER = re.compile(r"[\s,;:]*(?:\b(?:and|or|but|while|though|although
 
 Mended = tuple[DraftClaim, ClaimVerdict]
 
+# Who says it, at a claim's start: "A reviewer says", "One reviewer writes that", "Another reviewer notes"
+_REVIEWER_SAYS = re.compile(
+    r"^\s*(?:an?|one|another|the)\s+reviewer\s+(?:says|writes|notes|adds|mentions|explains|reports)\b", re.I
+)
+_APOSTROPHE = "['’]"
+# "I" with what follows it when that changes too ("I am" → "they are"), and the other first-person words ("us" is
+# left alone: "the US" lower-cases to it)
+_FIRST_PERSON = re.compile(
+    rf"\bI(?:{_APOSTROPHE}(?:m|ve|d|ll))?\b(?:\s+(?:am|was)\b)?"
+    rf"|\b(?:we(?:{_APOSTROPHE}(?:re|ve|d|ll))?|me|my|mine|myself|our|ours|ourselves)\b",
+    re.I,
+)
+_THIRD_PERSON = {
+    "i": "they", "i'm": "they're", "i've": "they've", "i'd": "they'd", "i'll": "they'll", "i am": "they are",
+    "i was": "they were", "we": "they", "we're": "they're", "we've": "they've", "we'd": "they'd", "we'll": "they'll",
+    "me": "them", "my": "their", "mine": "theirs", "myself": "themselves", "our": "their", "ours": "theirs",
+    "ourselves": "themselves",
+}  # fmt: skip
+
+
+def third_person(text: str) -> str:
+    """`text` with its first-person words told in the third person, capitalised where a sentence starts."""
+
+    def swap(found: re.Match[str]) -> str:
+        said = " ".join(found.group().replace("’", "'").lower().split())
+        told = _THIRD_PERSON.get(said, said)
+        starts = found.start() == 0 or re.search(r"[.!?]\s*$", text[: found.start()]) is not None
+        return told[0].upper() + told[1:] if starts else told
+
+    return _FIRST_PERSON.sub(swap, text)
+
 
 class Mender:
     """Mends rejected claims (see the module's docstring) with one `check` per attempt."""
@@ -56,7 +92,8 @@ class Mender:
             if verdict.label not in ("unsupported", "invalid_citation") or verdict.rule == "no_content":
                 continue
             mended = (
-                self._narrow(claim, verdict, evidence)
+                self._reframe(claim, verdict, evidence)
+                or self._narrow(claim, verdict, evidence)
                 or self._recite(claim, verdict, evidence)
                 or self._trim(claim, verdict)
             )
@@ -70,6 +107,17 @@ class Mender:
     @staticmethod
     def _told(verdict: ClaimVerdict, how: str) -> ClaimVerdict:
         return verdict.model_copy(update={"detail": f"{how}: {verdict.detail}", "mended": how})
+
+    def _reframe(self, claim: DraftClaim, verdict: ClaimVerdict, evidence: Sequence[Evidence]) -> Mended | None:
+        if verdict.rule != "first_person" or not _REVIEWER_SAYS.match(claim.text):
+            return None
+        units = {e.id: e for e in evidence}
+        if not any(c in units and units[c].speaker == "reviewer" and _FIRST_PERSON.search(units[c].text)
+                   for c in claim.cites):  # fmt: skip
+            return None
+        told = DraftClaim(text=third_person(claim.text), cites=claim.cites)
+        again = self._verdict(told, verdict.attempt)
+        return (told, self._told(again, "told in the third person")) if again.accepted else None
 
     def _narrow(self, claim: DraftClaim, verdict: ClaimVerdict, evidence: Sequence[Evidence]) -> Mended | None:
         if verdict.rule != "subject_is_reviewer":

@@ -12,9 +12,11 @@ so that figure is not an independent one; the blind reader's scores are).
 of COPY_RUN tokens with a first-person review sentence it cites, or says "I"/"my" itself), which reads as whyrec's own
 experience, or a line of the shopper's history ('You reviewed "…", rated 3/5: …', or a run of COPY_RUN tokens shared
 with a history unit it cites), which says what they did, not why this item fits. The explainer asks the model to
-rewrite a copied history line and leaves it out (a first-person story told as the reason's own is the checker's
-`first_person` rule); `whyrec eval explain` counts both kinds. Texts are tokenised as the aspect vocabulary
-tokenises them.
+rewrite a copied history line and leaves it out; it leaves out a reviewer's story retold when the story names none of
+the catalogue's aspects (`tells_only_a_story`) and two other claims stand (a first-person story told as the reason's
+own is the checker's `first_person` rule); `whyrec eval explain` counts the same (a story naming an aspect, told as
+the reviewer's, is not a copy).
+Texts are tokenised as the aspect vocabulary tokenises them.
 """
 
 from __future__ import annotations
@@ -108,6 +110,15 @@ def copies_anecdote(text: str, cites: Iterable[str], units: Mapping[str, Evidenc
     """The claim speaks in the first person, or repeats a run of a first-person review sentence it cites."""
     stories = [u.text for u in _cited(cites, units) if u.speaker == "reviewer" and first_person(u.text)]
     return first_person(text) or _shares_run(text, stories)
+
+
+def tells_only_a_story(
+    text: str, cites: Iterable[str], units: Mapping[str, Evidence], vocabulary: AspectVocabulary
+) -> bool:
+    """A reviewer's first-person story retold (`copies_anecdote`) that names none of the catalogue's aspects: "A
+    reviewer says it helped them out when they needed gifts for their nieces" is the reviewer's life; "A reviewer says
+    they enjoy the recipes and decorating ideas" retells one too, but says what the item offers."""
+    return copies_anecdote(text, cites, units) and not vocabulary.in_text(text)
 
 
 def copies_history(text: str, cites: Iterable[str], units: Mapping[str, Evidence]) -> bool:

@@ -11,7 +11,10 @@ item's title and the shopper's id:
 - `generic_claims`: claims with nothing item-specific left once the title, the catalogue's kind words, stopwords,
   opinion words and frame words are taken out (`whyrec.agent.shape`: the explainer leaves such claims out when it can,
   so for whyrec this figure is not independent);
-- `copied_anecdotes`: claims that copy a reviewer's first-person story, which reads as whyrec's own experience;
+- `copied_anecdotes`: claims that speak as a reviewer ("I", "my"), which reads as whyrec's own experience, or that
+  retell a reviewer's first-person story naming none of the catalogue's aspects (`whyrec.agent.shape`); a
+  reviewer's experience told as theirs that says what the item offers is not one (the explainer leaves the others
+  out when it can, so for whyrec this figure is not independent);
 - `copied_history`: claims that echo a history line ('Bought "…", rated 5/5') instead of saying what it means;
 - `raw_ids`: claims that show a catalogue id ("B00ABC1234", "Item B00…") a shopper cannot read.
 
@@ -24,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from whyrec.agent.shape import copies_anecdote, copies_history, is_thin_in
+from whyrec.agent.shape import copies_history, first_person, is_thin_in, tells_only_a_story
 from whyrec.checker.patterns import ABOUT_USER
 from whyrec.errors import WhyrecError
 from whyrec.knowledge.aspects import AspectVocabulary
@@ -71,7 +74,10 @@ def measure_informativeness(
         personal_link=any(_links_shopper(claim, units, user_id) for claim in accepted),
         aspects=frozenset(word for claim in claims for word in vocabulary.in_text(claim.text)),
         generic_claims=sum(is_thin_in(claim.text, title, vocabulary) for claim in claims),
-        copied_anecdotes=sum(copies_anecdote(claim.text, claim.cites, units) for claim in claims),
+        copied_anecdotes=sum(
+            first_person(claim.text) or tells_only_a_story(claim.text, claim.cites, units, vocabulary)
+            for claim in claims
+        ),
         copied_history=sum(copies_history(claim.text, claim.cites, units) for claim in claims),
         raw_ids=sum(_shows_id(claim.text, item_ids) for claim in claims),
     )
