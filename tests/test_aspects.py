@@ -45,6 +45,27 @@ def test_a_word_in_the_reviews_of_nearly_every_item_is_the_catalogues_kind():
     assert "magazine" in AspectVocabulary(sentences, {}).frequency
 
 
+def test_nouns_of_kind_and_amount_and_inflected_verbs_are_not_aspects_but_an_activity_is():
+    sentences = _sentences("The type of recipes, a bunch of the featured recipes, the gardening tips {i}.")
+    sentences += _sentences("It includes the recipes; the fact is it added the maps {i}.")
+    words = AspectVocabulary(sentences, {}).frequency
+    assert {"recipes", "maps", "gardening", "tips"} <= set(words)
+    assert not {"type", "bunch", "fact", "featured", "includes", "added"} & set(words)
+
+
+def test_a_kind_word_cut_short_or_in_the_plural_is_the_kind_too():
+    items = [f"I{n}" for n in range(10)]
+    sentences, owners = [], []
+    for n, item in enumerate(items):
+        for i in range(3):
+            thing = "maps" if n < 3 else "recipes"
+            sentences.append(f"The magazine has the {thing} {i}, a good mag, one of my magazines.")
+            owners.append(item)
+    vocabulary = AspectVocabulary(sentences, {}, owners)
+    assert vocabulary.kinds == {"magazine", "mag", "magazines"}
+    assert {"maps", "recipes"} <= set(vocabulary.frequency) and "mag" not in vocabulary.frequency
+
+
 def test_a_small_catalogue_has_no_kind_words():
     sentences = [f"The magazine has the maps {i}." for i in range(9)]
     vocabulary = AspectVocabulary(sentences, {}, [f"I{i}" for i in range(9)])

@@ -334,3 +334,25 @@ def test_a_true_claim_that_copies_a_history_line_is_left_out_and_with_reask_aske
     asked = fake.calls[1][0][-1]["content"]
     assert copy in asked and "say it in your own words" in asked
     assert explanation.status == "ok"
+
+
+def test_a_later_part_that_says_nothing_is_cut_off_and_the_rest_stands(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    import json
+
+    from whyrec.agent import LLMComposer
+    from whyrec.llm.fake import FakeLLM
+    from whyrec.prompts import load_prompt
+
+    user, item = DEMO_PAIRS[2]  # a reviewer of this card praises its presentation
+    evidence = retriever.for_pair(user, item, k=8)
+    review = next(n for n, e in enumerate(evidence, start=1) if "presentation" in e.text)
+    said = evidence[review - 1].text.rstrip(".!")
+    claims = [{"cites": [f"e{review}"], "text": f'A reviewer wrote "{said}." What\'s not to like?'}]
+    composer = LLMComposer(FakeLLM([json.dumps({"claims": claims})]), [load_prompt("explain-v1")])
+    explanation = Explainer(demo_index, retriever, composer, RuleChecker()).explain(user, item)
+    [cut] = [v for v in explanation.verdicts if v.mended is not None]
+    assert cut.accepted and cut.claim.text == f'A reviewer wrote "{said}."'
+    assert "What's not to like?" in cut.mended and "nothing to check" in cut.mended
+    assert [c.text for c in explanation.claims] == [cut.claim.text]

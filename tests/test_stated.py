@@ -48,6 +48,7 @@ def test_the_signals_are_stated_first_and_the_model_sees_neither_them_nor_the_hi
     assert not [u for u in stated if u.text in asked]
     assert not [e for e in evidence if e.kind == "history" and e.text in asked]
     assert len(fake.calls) == 1  # nothing to repair: the stated claims are whyrec's, not the model's
+    # (no review sentence of this pair's evidence says what the card offers: no quote is added)
 
 
 def test_a_co_interaction_signal_is_not_a_copied_history_line(retriever: PairRetriever) -> None:
@@ -76,3 +77,26 @@ def test_stated_claims_are_told_before_the_model_runs_and_the_models_as_each_clo
     stated = stated_signals(evidence)
     assert told[: len(stated)] == [(u.text, 0) for u in stated]  # before the model was called
     assert [text for text, _ in told] == [c.text for c in explanation.claims]
+
+
+def test_a_reason_of_whyrecs_figures_alone_quotes_a_reviewer_on_what_the_item_offers(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    from whyrec.agent.explain import QUOTE_DETAIL
+    from whyrec.agent.shape import first_person
+
+    user, item = DEMO_PAIRS[2]  # its evidence holds a liked review sentence on the card's presentation
+    # the model writes nothing: the reason is whyrec's stated signals, and then a quote
+    fake = FakeLLM([json.dumps({"claims": []})])
+    explanation = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt("explain-v4")), RuleChecker()).explain(
+        user, item
+    )
+    evidence = {e.id: e for e in explanation.evidence}
+    *figures, quoted = explanation.claims
+    assert [c.text for c in figures] == [u.text for u in stated_signals(explanation.evidence)]
+    [cited] = [evidence[c] for c in quoted.cites]
+    assert cited.kind == "review" and (cited.rating is None or cited.rating >= 4) and not first_person(cited.text)
+    assert quoted.text == f'A reviewer wrote: "{cited.text}"'
+    [verdict] = [v for v in explanation.verdicts if v.claim.text == quoted.text]
+    assert verdict.accepted and verdict.detail.startswith(QUOTE_DETAIL)
+    assert explanation.status == "ok"

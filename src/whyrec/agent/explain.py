@@ -4,9 +4,11 @@ A claim the checker rejects is mended by whyrec where a change of citation, tell
 dropping a failing later part makes it supported (`whyrec.agent.mend`); the rest are dropped, or, with `reask`,
 shown to the composer once with the reasons. A supported claim that says nothing about the item beyond praise, or
 retells a reviewer's own story that names no aspect of it (`whyrec.agent.shape`), is left out when MIN_CLAIMS others
-remain; one that copies a history line is left out (asked for again in the model's own words with `reask`). No
-surviving claim means abstaining, which says what evidence was found. A model error (missing model, bad output twice)
-hands the pair to the fallback composer, and the Explanation records why.
+remain; one that copies a history line is left out (asked for again in the model's own words with `reask`). When
+no kept claim says what the item offers (only whyrec's figures stand), whyrec quotes a reviewer's sentence that does
+(`whyrec.agent.item_quote`), checked like the rest. No surviving claim means abstaining, which says what evidence
+was found. A model error (missing model, bad output twice) hands the pair to the fallback composer, and the
+Explanation records why.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
+from whyrec.agent.item_quote import item_quote
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.agent.shape import copies_history, gist, is_thin_in, tells_only_a_story
@@ -197,6 +200,9 @@ class Explainer:
             if repaired >= len(rejected) and all(v.accepted for v in second):  # each rejected claim rewritten true
                 unsupported = 0
 
+        if composer.rewrites and (added := self._quote_what_it_offers(kept, evidence, request.product.title)):
+            kept.append(added[0])
+            verdicts.append(added[1])
         kept, left_out = _without_weak(kept, evidence, request.product.title, self.profiles.vocabulary,
                                        composer.rewrites)  # fmt: skip
         reason, claims = place_claims(kept)
@@ -284,6 +290,19 @@ class Explainer:
         # the pinned facts (what the item is, what it costs) that pass the filters are kept, as without filters
         return self.retriever.refit(kept, k)
 
+    def _quote_what_it_offers(
+        self, kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str
+    ) -> tuple[DraftClaim, ClaimVerdict] | None:
+        """A reviewer's sentence quoted when the kept claims say nothing about the item itself (`item_quote`), with
+        the checker's verdict on it; None when none is needed, none qualifies, or the checker refuses it."""
+        claim = item_quote(kept, evidence, title, self.profiles.vocabulary)
+        if claim is None:
+            return None
+        [verdict] = self._check([claim], evidence, attempt=1)
+        if not verdict.accepted:
+            return None
+        return claim, verdict.model_copy(update={"detail": f"{QUOTE_DETAIL}; {verdict.detail}"})
+
     def _mend(
         self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]
     ) -> tuple[list[DraftClaim], list[ClaimVerdict]]:
@@ -361,6 +380,7 @@ class _Teller:
 
 MIN_CLAIMS = 2  # weak claims (thin, retold anecdotes) are left out only when at least this many others remain
 THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
+QUOTE_DETAIL = "quoted by whyrec: no other claim said what the item offers"
 ANECDOTE_DETAIL = "left out of the reason: it retells a reviewer's own story, which names no aspect of the item"
 
 

@@ -6,18 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from whyrec.agent.draft import ClaimListener, Draft, DraftClaim, DraftRequest, Usage
+from whyrec.agent.item_quote import MIN_QUOTE_WORDS, POSITIVE_RATING
+from whyrec.agent.item_quote import quote as _quote
 from whyrec.schema import ClaimVerdict, Evidence, ModelRun, Product
-
-MAX_QUOTE_CHARS = 160
-MIN_QUOTE_WORDS = 5
-POSITIVE_RATING = 4.0
-
-
-def _quote(text: str) -> str:
-    text = text.strip()
-    if len(text) <= MAX_QUOTE_CHARS:
-        return text
-    return text[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _sentence(text: str) -> str:

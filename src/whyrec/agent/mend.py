@@ -16,10 +16,12 @@ decides again.
   → are, was → were after "I"), and only when a cited review speaks in the first person.
 - **trim**: a claim whose later part fails ("A reviewer says the magazine is even better and even though I'm not a
   computer wonk they give me …", the second part a first-person story) keeps the parts before it, when those stand
-  on their own. Only ever words taken away, at a boundary the checker split the claim at.
+  on their own; so does one whose later part says nothing to check ("A reviewer says it's a good gift card. Good
+  food. What's not to like?"). Only ever words taken away, at a boundary the checker split the claim at.
 
-A contradicted claim, or one with nothing to check, is not mended: no citation makes it true. Each mended verdict
-says what changed (`ClaimVerdict.mended`), so a reader of the verdicts sees the claim as the model wrote it.
+A contradicted claim is not mended, nor one with nothing to check but in a later part: no citation makes it true.
+Each mended verdict says what changed (`ClaimVerdict.mended`), so a reader of the verdicts sees the claim as the model
+wrote it.
 
 Asking the model again instead (`Settings.reask`) is measured by `benchmarks/reask.py` on dev pairs (seed 11, 20 demo
 and 20 reviews-only pairs, qwen2.5-1.5b); see README, "Measured".
@@ -41,6 +43,8 @@ RECITE_CANDIDATES = 3  # units tried for a claim that cites the wrong one: those
 MAX_TRIMS = 2  # failing parts cut off one after the other, from the end
 MIN_TRIMMED_WORDS = 4  # what is left must still say something: "A reviewer says it" does not
 _TRAILING_JOINER = re.compile(r"[\s,;:]*(?:\b(?:and|or|but|while|though|although|because|so)\b[\s,;:]*)*$", re.I)
+
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"”')]*$")  # a part kept whole already ends its sentence ('… a gift card."')
 
 Mended = tuple[DraftClaim, ClaimVerdict]
 
@@ -89,10 +93,12 @@ class Mender:
         by its mended form and that form's verdict."""
         out_claims, out_verdicts = list(claims), list(verdicts)
         for n, (claim, verdict) in enumerate(zip(claims, verdicts, strict=True)):
-            if verdict.label not in ("unsupported", "invalid_citation") or verdict.rule == "no_content":
+            if verdict.label not in ("unsupported", "invalid_citation"):
                 continue
             mended = (
-                self._reframe(claim, verdict, evidence)
+                self._trim(claim, verdict)  # a later part that says nothing ("What's not to like?") is cut off
+                if verdict.rule == "no_content"
+                else self._reframe(claim, verdict, evidence)
                 or self._narrow(claim, verdict, evidence)
                 or self._recite(claim, verdict, evidence)
                 or self._trim(claim, verdict)
@@ -155,7 +161,7 @@ class Mender:
             kept = _TRAILING_JOINER.sub("", text[: failed.atom_span[0]])
             if len(kept.split()) < MIN_TRIMMED_WORDS:  # the failing part came first: nothing stands without it
                 return None
-            why, text = failed.detail, kept + "."
+            why, text = failed.detail, kept if _ENDS_SENTENCE.search(kept) else kept + "."
             cut = DraftClaim(text=text, cites=claim.cites)
             failed = self._verdict(cut, verdict.attempt)
             if failed.accepted:

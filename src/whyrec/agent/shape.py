@@ -35,7 +35,7 @@ from whyrec.schema import Evidence
 FRAME_WORDS = frozenset(
     """item items product products gift gifts card cards present presents idea ideas choice option great
     anyone anybody everyone everybody someone somebody whoever person people recipient recipients occasion occasions
-    one buy purchase make makes made thing things really overall definitely sure
+    one buy purchase give gives gave given giving make makes made thing things really overall definitely sure
     reviewer reviewers review reviews shopper shoppers say says said""".split()
 )
 FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it

@@ -5,15 +5,18 @@ An aspect word has three or more letters, is not a stopword, is not an opinion w
 is used as a noun: at least NOUN_SHARE of its uses come right after a determiner or one word after it ("the tin",
 "a nice box", "my brother"), which leaves out verbs such as "bought". The same test lets through words of size,
 amount and order that also follow determiners ("the only", "a little", "my own"); NOT_ASPECTS names those,
-NAMES_NOTHING the words that name a time or the act of buying and reviewing ("the time", "this review"), and PEOPLE the
-people a product is bought for. Two more tests drop what is not a thing the item has:
+NAMES_NOTHING the words that name a time or the act of buying and reviewing ("the time", "this review"), ABSTRACT the
+nouns of kind, part and amount ("a bunch of", "the type of", "the fact that"), and PEOPLE the people a product is bought
+for. Three more tests drop what is not a thing the item has:
 
 - **Modifiers**: a word lemminflect knows as an adjective or adverb ("new", "first", "monthly", "black") counts only
   when it mostly ends its phrase (followed by a stopword, an opinion word or nothing in at least HEAD_SHARE of its
   uses): "the new issue" uses "new" as a modifier, "a nice present" uses "present" as the thing.
+- **Inflected verbs**: a word lemminflect knows only as an inflected verb ("the featured recipes", "it includes")
+  is not a thing; an -ing form is an activity and stays ("gardening").
 - **The catalogue's kind**: given each sentence's item, a word found in the reviews of at least KIND_SHARE of the
   items (with at least MIN_ITEMS_FOR_KIND items) is what every item is ("card" of gift cards, "magazine" of
-  magazines), not an aspect that sets one apart.
+  magazines), not an aspect that sets one apart; so is a kind word cut short or in the plural ("mag", "cards").
 
 The vocabulary is computed once per index, when it is built (`VOCABULARY_FILE` beside the store), and read back when
 the index opens; an index built before, or by a whyrec whose VOCABULARY_FORMAT differs, has it computed at open.
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 VOCABULARY_FILE = "aspects.json"
 # what a stored vocabulary was computed by: bump it with any change to what AspectVocabulary finds, so that an index
 # built before recomputes its vocabulary instead of serving a stale one
-VOCABULARY_FORMAT = 1
+VOCABULARY_FORMAT = 2
 
 MIN_SENTENCES = 5
 NOUN_SHARE = 0.4
@@ -51,6 +54,13 @@ _DETERMINERS = frozenset("the a an this that these those my your his her their o
 NOT_ASPECTS = frozenset(
     """absolutely asked available back big bit correct decent diverse double few further hit last little lot large
     many most much often ones only other own same small something started thing things way young""".split()
+)
+# English nouns of kind, part, amount and reasoning ("a bunch of", "the type of", "a great choice", "the fact that"):
+# they follow a determiner as a thing would, but a consensus "about the bunch" says nothing about an item.
+ABSTRACT = frozenset(
+    """above addition amount basis beginning bunch choice couple deal deals end eye fact following kind kinds left
+    level majority mix must nature non part parts percentage point range reason rest run sense side sort sorts touch
+    type types variety""".split()
 )
 # Words that follow "this" or "the" without naming a thing an item has: the item in general, a review, a time.
 NAMES_NOTHING = frozenset(
@@ -71,6 +81,20 @@ PEOPLE = frozenset(
 def tokenize(text: str) -> list[str]:
     """Lower-cased runs of word characters (`\\w+`); punctuation and spaces only separate tokens."""
     return _WORD.findall(text.lower())
+
+
+def _only_an_inflected_verb(word: str) -> bool:
+    """lemminflect knows the word only as an inflected verb ("featured", "includes", "helped"), which the determiner
+    test lets through ("the featured recipes"); an -ing form names an activity ("gardening") and stays."""
+    from lemminflect import getAllLemmas
+
+    classes = getAllLemmas(word)
+    return set(classes) == {"VERB"} and word not in classes["VERB"] and not word.endswith("ing")
+
+
+def _short_for(word: str, kinds: frozenset[str]) -> bool:
+    """The word is a kind word cut short or in the plural ("mag" of "magazine", "cards" of "card")."""
+    return any(kind != word and (kind.startswith(word) or word == f"{kind}s") for kind in kinds)
 
 
 def _may_modify(word: str) -> bool:
@@ -116,18 +140,21 @@ class AspectVocabulary:
             and _ASPECT_WORD.match(word)
             and word not in STOPWORDS
             and word not in NOT_ASPECTS
+            and word not in ABSTRACT
             and word not in NAMES_NOTHING
             and word not in PEOPLE
             and word not in opinion_words
             and as_noun[word] >= NOUN_SHARE * uses[word]
             and (as_head[word] >= HEAD_SHARE * uses[word] or not _may_modify(word))
+            and not _only_an_inflected_verb(word)
         }
         n_items = len(set(items)) if items is not None else 0
-        self.kinds = frozenset(
+        kinds = frozenset(
             word
             for word in candidates
             if n_items >= MIN_ITEMS_FOR_KIND and len(spread.get(word, ())) >= KIND_SHARE * n_items
         )
+        self.kinds = kinds | {word for word in candidates if _short_for(word, kinds)}
         self.frequency = {word: n for word, n in candidates.items() if word not in self.kinds}
 
     @classmethod
