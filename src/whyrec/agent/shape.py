@@ -30,13 +30,16 @@ from whyrec.knowledge.text import STOPWORDS
 from whyrec.schema import Evidence
 
 # Words that frame a claim about the item without saying anything about it: what kind of thing it is, who says so or
-# could get it, that it is a good choice. Opinion words ("great", "perfect", "love") are VADER's and need not be
-# listed, but "great" is kept here so the list reads as the frame it is.
+# could get it, that it is a good choice, that it did what it should ("worked", "as described"), how often; and the
+# stems contractions leave ("doesn't" → "doesn"). Opinion words ("great", "perfect", "love") are VADER's and need not
+# be listed, but "great" is kept here so the list reads as the frame it is.
 FRAME_WORDS = frozenset(
     """item items product products gift gifts card cards present presents idea ideas choice option great
-    anyone anybody everyone everybody someone somebody whoever person people recipient recipients occasion occasions
-    one buy purchase give gives gave given giving make makes made thing things really overall definitely sure
-    reviewer reviewers review reviews shopper shoppers say says said""".split()
+    anyone anybody everyone everybody someone somebody whoever person people recipient recipients receiver receivers
+    occasion occasions one buy purchase give gives gave given giving make makes made thing things really overall
+    definitely sure always work works worked described advertised expected
+    reviewer reviewers review reviews shopper shoppers say says said
+    aren couldn didn doesn don hasn haven isn shouldn wasn weren won wouldn""".split()
 )
 FIRST_PERSON = frozenset("i my me we our mine myself ours".split())  # not "us": "the US" lower-cases to it
 COPY_RUN = 6  # consecutive tokens a claim must share with a unit's text to count as copying it
