@@ -72,8 +72,10 @@ def test_independent_check_finds_other_reviews_but_never_the_held_out_one_nor_an
 ) -> None:
     store = demo_index.store
     proxy = FeatureProxy(store.unit_texts("review"), lambda: {})
-    pair = sample_pairs(store, proxy, 1, seed=5)[0]
-    held_out = pair.reference.split(".")[0]  # "If you are planning on gifting this, then the cosmetic imperfections…"
+    # a pair whose held-out review has a first sentence no other review says (typo and all): "This was a CHRISTmas
+    # gift my daughter loved the girt card! …" (the sample follows the aspect vocabulary: re-pick on a change of it)
+    pair = sample_pairs(store, proxy, 1, seed=4)[0]
+    held_out = pair.reference.split(".")[0]
     units = store.units_by_rowid(store.item_unit_rowids(pair.item_id, exclude_user=pair.user_id)).values()
     other = next(u.text for u in units if u.kind == "review")  # another shopper's review of the same item
     check = IndependentCheck(demo_index, embedder, threshold=0.6)

@@ -74,7 +74,10 @@ def test_no_quote_when_a_claim_already_says_what_the_item_offers_or_the_reason_i
     assert item_quote([], EVIDENCE, TITLE, vocabulary) is None
     full = figures() * 2
     assert item_quote(full, EVIDENCE, TITLE, vocabulary) is None
-    # a reviewer's praise alone does not say what the item offers: the quote is still added
+    # a reviewer's praise alone, or their story retold, does not say what the item offers: the quote is still added
+    story = unit(f"{ITEM}:rev:R6:s1", "I sent this to my sister and she loved it so much.", "review", 8, 5)
+    retold = [*figures(), DraftClaim(text="A reviewer's sister and she loved it so much.", cites=[story.id])]
+    assert item_quote(retold, [*EVIDENCE, story], TITLE, vocabulary) is not None
     praised = [*figures(), DraftClaim(text="A reviewer says it is a great gift card.", cites=[PRAISE.id])]
     assert item_quote(praised, EVIDENCE, TITLE, vocabulary) is not None
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from whyrec.agent.draft import DraftClaim
-from whyrec.agent.shape import first_person, is_thin_in
+from whyrec.agent.shape import first_person, is_thin_in, tells_only_a_story
+from whyrec.checker.rules.base import unquoted
 from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.schema import Evidence
 
@@ -40,9 +41,14 @@ def quote(text: str) -> str:
 def says_what_it_offers(
     claim: DraftClaim, units: Mapping[str, Evidence], title: str, vocabulary: AspectVocabulary
 ) -> bool:
-    """The claim cites a reviewer's or the seller's words and says something item-specific."""
+    """The claim cites a reviewer's or the seller's words and says something item-specific: it is neither thin nor a
+    reviewer's story retold that names no aspect (the claims the explainer leaves out as weak)."""
     cited = [units[c] for c in claim.cites if c in units]
-    return any(u.speaker in ("reviewer", "seller") for u in cited) and not is_thin_in(claim.text, title, vocabulary)
+    return (
+        any(u.speaker in ("reviewer", "seller") for u in cited)
+        and not is_thin_in(claim.text, title, vocabulary)
+        and not tells_only_a_story(unquoted(claim.text), claim.cites, units, vocabulary)
+    )
 
 
 def item_quote(
