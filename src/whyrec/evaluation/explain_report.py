@@ -270,7 +270,7 @@ def report_markdown(
         "## What the systems and measures are",
         "",
         "- **whyrec**: the model's draft checked by the rule checker, rejected claims mended where whyrec can "
-        "(one cited review alone, another citation, a reviewer's \"I\" told as \"they\", a failing later part cut "
+        '(one cited review alone, another citation, a reviewer\'s "I" told as "they", a failing later part cut '
         "off) and otherwise dropped (re-asked once first with `WHYREC_REASK=1`), and weak claims (praise only, a "
         "reviewer's story retold that names no aspect) left out when two others stand; when no claim says what the "
         "item offers, a liked review sentence is quoted; it abstains when nothing is left. **whyrec-draft**: the "
