@@ -74,6 +74,9 @@ def test_no_quote_when_a_claim_already_says_what_the_item_offers_or_the_reason_i
     assert item_quote([], EVIDENCE, TITLE, vocabulary) is None
     full = figures() * 2
     assert item_quote(full, EVIDENCE, TITLE, vocabulary) is None
+    # weak claims do not fill it: they are left out once the quote stands
+    praise = [DraftClaim(text="A reviewer says it is a great gift card.", cites=[PRAISE.id])] * 2
+    assert item_quote([*figures(), *praise], EVIDENCE, TITLE, vocabulary) is not None
     # a reviewer's praise alone, or their story retold, does not say what the item offers: the quote is still added
     story = unit(f"{ITEM}:rev:R6:s1", "I sent this to my sister and she loved it so much.", "review", 8, 5)
     retold = [*figures(), DraftClaim(text="A reviewer's sister and she loved it so much.", cites=[story.id])]

@@ -41,14 +41,15 @@ def test_the_signals_are_stated_first_and_the_model_sees_neither_them_nor_the_hi
     explanation = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt("explain-v4")), RuleChecker()).explain(
         user, item
     )
-    assert [c.cites for c in explanation.claims] == [[u.id] for u in stated]
-    assert [c.text for c in explanation.claims] == [u.text for u in stated]
+    assert [c.cites for c in explanation.claims[: len(stated)]] == [[u.id] for u in stated]
+    assert [c.text for c in explanation.claims[: len(stated)]] == [u.text for u in stated]
+    # what follows is whyrec's quote of a review (nothing the model wrote)
+    assert all(c.text.startswith('A reviewer wrote: "') for c in explanation.claims[len(stated) :])
     assert explanation.status == "ok" and all(v.accepted for v in explanation.verdicts)
     asked = fake.calls[0][0][-1]["content"]
     assert not [u for u in stated if u.text in asked]
     assert not [e for e in evidence if e.kind == "history" and e.text in asked]
     assert len(fake.calls) == 1  # nothing to repair: the stated claims are whyrec's, not the model's
-    # (no review sentence of this pair's evidence says what the card offers: no quote is added)
 
 
 def test_a_co_interaction_signal_is_not_a_copied_history_line(retriever: PairRetriever) -> None:
@@ -100,3 +101,21 @@ def test_a_reason_of_whyrecs_figures_alone_quotes_a_reviewer_on_what_the_item_of
     [verdict] = [v for v in explanation.verdicts if v.claim.text == quoted.text]
     assert verdict.accepted and verdict.detail.startswith(QUOTE_DETAIL)
     assert explanation.status == "ok"
+
+
+def test_the_quote_may_come_from_the_reviews_an_aspect_figure_counted_and_then_joins_the_evidence(
+    demo_index: KnowledgeIndex, retriever: PairRetriever
+) -> None:
+    user, item = DEMO_PAIRS[0]  # its retrieved review sentences are praise only; its birthday figure counts two more
+    retrieved = retriever.for_pair(user, item)
+    fake = FakeLLM([json.dumps({"claims": []})])
+    explanation = Explainer(demo_index, retriever, LLMComposer(fake, load_prompt("explain-v4")), RuleChecker()).explain(
+        user, item
+    )
+    *figures, quoted = explanation.claims
+    [cited] = quoted.cites
+    counted = {b for claim in figures for c in claim.cites for e in retrieved if e.id == c for b in e.basis}
+    assert cited not in {e.id for e in retrieved} and cited in counted and cited.startswith(f"{item}:rev:")
+    assert [e.id for e in explanation.evidence] == [*(e.id for e in retrieved), cited]
+    assert explanation.evidence[-1].rank == max(e.rank for e in retrieved) + 1
+    assert explanation.status == "ok" and all(v.accepted for v in explanation.verdicts)

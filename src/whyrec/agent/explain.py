@@ -6,7 +6,8 @@ shown to the composer once with the reasons. A supported claim that says nothing
 retells a reviewer's own story that names no aspect of it (`whyrec.agent.shape`), is left out when MIN_CLAIMS others
 remain; one that copies a history line is left out (asked for again in the model's own words with `reask`). When
 no kept claim says what the item offers (only whyrec's figures stand), whyrec quotes a reviewer's sentence that does
-(`whyrec.agent.item_quote`), checked like the rest. No surviving claim means abstaining, which says what evidence
+(`whyrec.agent.item_quote`), from the evidence or from the reviews an aspect figure of the reason counted (the quoted
+sentence then joins the evidence), checked like the rest. No surviving claim means abstaining, which says what evidence
 was found. A model error (missing model, bad output twice) hands the pair to the fallback composer, and the
 Explanation records why.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
-from whyrec.agent.item_quote import item_quote
+from whyrec.agent.item_quote import ASPECT_FIELD, item_quote
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.agent.shape import copies_history, gist, is_thin_in, tells_only_a_story
@@ -100,6 +101,7 @@ class FirstDraft:
     fallback_reason: str | None
     clock: _Clock = field(repr=False)
     preferences: Preferences | None = None  # what the user told whyrec, applied to the evidence
+    on_claim: CheckedListener | None = field(default=None, repr=False)  # told the claims `finish` adds
 
     @property
     def evidence(self) -> list[Evidence]:
@@ -200,9 +202,13 @@ class Explainer:
             if repaired >= len(rejected) and all(v.accepted for v in second):  # each rejected claim rewritten true
                 unsupported = 0
 
-        if composer.rewrites and (added := self._quote_what_it_offers(kept, evidence, request.product.title)):
-            kept.append(added[0])
-            verdicts.append(added[1])
+        if composer.rewrites and (added := self._quote_what_it_offers(kept, first)):
+            claim, verdict, evidence = added
+            kept.append(claim)
+            verdicts.append(verdict)
+            if first.on_claim is not None:
+                _, [placed] = place_claims([claim])
+                first.on_claim(placed, verdict.model_copy(update={"claim": placed}))
         kept, left_out = _without_weak(kept, evidence, request.product.title, self.profiles.vocabulary,
                                        composer.rewrites)  # fmt: skip
         reason, claims = place_claims(kept)
@@ -271,7 +277,7 @@ class Explainer:
                 draft = composer.compose(request, on_claim=teller)
         clock.lap("generate")
         told = filters.preferences if filters is not None and filters.preferences != Preferences() else None
-        return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock, told)
+        return FirstDraft(user_id, item_id, k, request, draft, composer, fallback_reason, clock, told, on_claim)
 
     def evidence(
         self,
@@ -291,17 +297,43 @@ class Explainer:
         return self.retriever.refit(kept, k)
 
     def _quote_what_it_offers(
-        self, kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str
-    ) -> tuple[DraftClaim, ClaimVerdict] | None:
+        self, kept: Sequence[DraftClaim], first: FirstDraft
+    ) -> tuple[DraftClaim, ClaimVerdict, list[Evidence]] | None:
         """A reviewer's sentence quoted when the kept claims say nothing about the item itself (`item_quote`), with
-        the checker's verdict on it; None when none is needed, none qualifies, or the checker refuses it."""
-        claim = item_quote(kept, evidence, title, self.profiles.vocabulary)
+        the checker's verdict on it and the pair's evidence, which gains the quoted sentence when it was one of the
+        reviews behind a figure of the reason rather than retrieved; None when none is needed, none qualifies, or
+        the checker refuses it."""
+        evidence, title = first.evidence, first.request.product.title
+        pool = [*evidence, *self._behind_figures(kept, first)]
+        claim = item_quote(kept, pool, title, self.profiles.vocabulary)
         if claim is None:
             return None
+        shown = {e.id for e in evidence}
+        evidence = [*evidence, *(e for e in pool if e.id in claim.cites and e.id not in shown)]
         [verdict] = self._check([claim], evidence, attempt=1)
         if not verdict.accepted:
             return None
-        return claim, verdict.model_copy(update={"detail": f"{QUOTE_DETAIL}; {verdict.detail}"})
+        return claim, verdict.model_copy(update={"detail": f"{QUOTE_DETAIL}; {verdict.detail}"}), evidence
+
+    def _behind_figures(self, kept: Sequence[DraftClaim], first: FirstDraft) -> list[Evidence]:
+        """The item's review sentences an aspect figure of the reason was counted from ("3 of the 3 reviews of this
+        item that mention the purse…"), not already in the evidence and allowed by the user's preferences, ranked
+        after it in the order counted."""
+        units = {e.id: e for e in first.evidence}
+        basis = [
+            b
+            for claim in kept
+            for c in claim.cites
+            if c in units and (units[c].field or "").startswith(ASPECT_FIELD)
+            for b in units[c].basis
+            if b.startswith(f"{first.item_id}:rev:") and b not in units
+        ]
+        found = self.index.store.units_by_id(basis)
+        after = max((e.rank for e in first.evidence), default=0)
+        behind = [found[b] for b in dict.fromkeys(basis) if b in found]
+        if first.preferences is not None:
+            behind = [u for u in behind if allows(first.preferences, u)]
+        return [Evidence(**u.model_dump(), score=0.0, rank=after + n) for n, u in enumerate(behind, start=1)]
 
     def _mend(
         self, claims: Sequence[DraftClaim], verdicts: Sequence[ClaimVerdict], evidence: Sequence[Evidence]

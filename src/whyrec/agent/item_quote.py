@@ -4,13 +4,14 @@ A reason made only of whyrec's figures ("8 of the 50 other shoppers who reviewed
 the birthday are positive") says why the item fits this shopper but not what it offers, which is the second half of
 the reason shape: readers score such reasons "true but thin". When none of the kept claims cites a review or a
 seller's words with something item-specific in it (`says_what_it_offers`), `item_quote` picks one review sentence of
-the pair's evidence and whyrec adds it as a quotation (`A reviewer wrote: "…"`), checked like any other claim.
+the pair's evidence, or of the reviews an aspect figure of the reason counted (the explainer adds those after the
+evidence), and whyrec adds it as a quotation (`A reviewer wrote: "…"`), checked like any other claim.
 
 The sentence must say something about the item (not thin once the title, opinion and frame words are out), be at
 least MIN_QUOTE_WORDS words, come from a review of 4 or 5 stars (or none given: a reason is not explained by a
 complaint), not be cited already, and not speak in the first person (a reviewer's own story is not what the item
 offers, and quoted it still reads as an anecdote). Preferred: a sentence naming an aspect a kept claim counts ("the
-birthday" above), then one naming any of the catalogue's aspects, then the retriever's order.
+birthday" above), then one naming any of the catalogue's aspects, then the evidence's order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ MAX_QUOTE_CHARS = 160
 MIN_QUOTE_WORDS = 5
 POSITIVE_RATING = 4.0
 MAX_REASON_CLAIMS = 4  # the reason shape's cap: the quote is not added to a reason that already has this many
-_ASPECT_FIELD = "aspect:"
+ASPECT_FIELD = "aspect:"  # the field of a signal counting one aspect over the reviews
 
 
 def quote(text: str) -> str:
@@ -38,34 +39,39 @@ def quote(text: str) -> str:
     return text[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def _weak(claim: DraftClaim, units: Mapping[str, Evidence], title: str, vocabulary: AspectVocabulary) -> bool:
+    """Thin, or a reviewer's story retold that names no aspect: left out of a reason once two others stand."""
+    return is_thin_in(claim.text, title, vocabulary) or tells_only_a_story(
+        unquoted(claim.text), claim.cites, units, vocabulary
+    )
+
+
 def says_what_it_offers(
     claim: DraftClaim, units: Mapping[str, Evidence], title: str, vocabulary: AspectVocabulary
 ) -> bool:
     """The claim cites a reviewer's or the seller's words and says something item-specific: it is neither thin nor a
     reviewer's story retold that names no aspect (the claims the explainer leaves out as weak)."""
     cited = [units[c] for c in claim.cites if c in units]
-    return (
-        any(u.speaker in ("reviewer", "seller") for u in cited)
-        and not is_thin_in(claim.text, title, vocabulary)
-        and not tells_only_a_story(unquoted(claim.text), claim.cites, units, vocabulary)
-    )
+    return any(u.speaker in ("reviewer", "seller") for u in cited) and not _weak(claim, units, title, vocabulary)
 
 
 def item_quote(
     kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str, vocabulary: AspectVocabulary
 ) -> DraftClaim | None:
     """The quotation to add to `kept` (see the module's docstring), or None when the reason needs none (it is empty,
-    full, or already says what the item offers) or no sentence qualifies."""
+    already says what the item offers, or holds MAX_REASON_CLAIMS claims that are not weak) or no sentence
+    qualifies."""
     units = {e.id: e for e in evidence}
-    if not kept or len(kept) >= MAX_REASON_CLAIMS:
+    staying = [claim for claim in kept if not _weak(claim, units, title, vocabulary)]
+    if not kept or len(staying) >= MAX_REASON_CLAIMS:
         return None
     if any(says_what_it_offers(claim, units, title, vocabulary) for claim in kept):
         return None
     cited = {c for claim in kept for c in claim.cites}
     counted = {
-        (units[c].field or "").removeprefix(_ASPECT_FIELD)
+        (units[c].field or "").removeprefix(ASPECT_FIELD)
         for c in cited
-        if c in units and (units[c].field or "").startswith(_ASPECT_FIELD)
+        if c in units and (units[c].field or "").startswith(ASPECT_FIELD)
     }
     candidates = [
         e
