@@ -141,6 +141,12 @@ def test_a_run_writes_report_metrics_pairs_plots_and_manifest(fake_run: tuple[Pa
         assert len(shown) == 6 and not any(against in line for line in map(json.dumps, shown))
         key = [json.loads(line) for line in (out / f"{name}-key.jsonl").read_text().splitlines()]
         assert all({row["a"], row["b"]} == {"whyrec", against} for row in key)
+        # every citation is one of the evidence lines the reader sees, whyrec's quoted reviews included
+        for row in shown:
+            handles = {line.split(" ", 1)[0] for line in row["evidence"]}
+            assert all(set(c["cites"]) <= handles for side in ("claims_a", "claims_b") for c in row[side])
+    quoted = [json.loads(line)["whyrec"] for line in (out / "pairs.jsonl").read_text().splitlines()]
+    assert any(c["text"].startswith('A reviewer wrote: "') for reason in quoted for c in reason["claims"])
 
 
 def test_a_run_on_the_pairs_of_an_earlier_run_evaluates_the_very_same_pairs(
@@ -250,3 +256,20 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], mes
     result = runner.invoke(app, full)
     assert result.exit_code == 2 and message in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+
+
+def test_a_review_whyrec_quotes_from_behind_a_figure_is_among_the_readers_evidence(
+    demo_index_dir: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # the model writes nothing: whyrec's reasons are its figures and, where the evidence allows, a quote, some of them
+    # from the reviews an aspect figure counted (not retrieved)
+    out = tmp_path / "report"
+    settings = Settings(index=demo_index_dir, home=tmp_path / "home")
+    empty = json.dumps({"claims": []})
+    run_explain_eval(settings, out, pairs=6, seed=0, llm=FakeLLM([empty] * 12), embedder=embedder)
+    rows = [json.loads(line) for line in (out / "pairwise.jsonl").read_text().splitlines()]
+    quoted = [c for row in rows for side in ("claims_a", "claims_b") for c in row[side] if "wrote: " in c["text"]]
+    assert quoted
+    for row in rows:
+        handles = {line.split(" ", 1)[0] for line in row["evidence"]}
+        assert all(set(c["cites"]) <= handles for side in ("claims_a", "claims_b") for c in row[side])

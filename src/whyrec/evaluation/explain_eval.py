@@ -284,7 +284,7 @@ def evaluate_pair(explainer: Explainer, extractive: Explainer, scorer: Scorer, p
         (time.perf_counter() - started) * 1000,
     )
     outputs = {"whyrec": full, "whyrec-draft": unchecked, "extractive": plain}
-    shown = first.evidence
+    shown = checked.evidence  # the draft's evidence, then any review sentence whyrec's quote brought in
     return PairResult(pair, outputs, scorer.titles(pair.item_id), evidence_lines(shown), tuple(e.id for e in shown))
 
 
@@ -298,7 +298,8 @@ def plain_output(plain: Explainer, scorer: Scorer, result: PairResult) -> PairRe
         evidence = plain.evidence(pair.user_id, pair.item_id)
         empty = scorer.score("llm-unchecked", pair, "", [], evidence, 0.0, fallback=True)
         return replace(result, outputs={**result.outputs, "llm-unchecked": empty})
-    if tuple(e.id for e in first.evidence) != result.evidence_ids:
+    retrieved = tuple(e.id for e in first.evidence)
+    if result.evidence_ids[: len(retrieved)] != retrieved:  # whyrec's may go on with the reviews it quoted
         raise WhyrecError(f"llm-unchecked was given other evidence than whyrec for {pair.user_id}:{pair.item_id}")
     plain_draft = _draft_output("llm-unchecked", scorer, pair, first)
     return replace(result, outputs={**result.outputs, "llm-unchecked": plain_draft})
