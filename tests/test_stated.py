@@ -83,7 +83,7 @@ def test_stated_claims_are_told_before_the_model_runs_and_the_models_as_each_clo
 def test_a_reason_of_whyrecs_figures_alone_quotes_a_reviewer_on_what_the_item_offers(
     demo_index: KnowledgeIndex, retriever: PairRetriever
 ) -> None:
-    from whyrec.agent.explain import QUOTE_DETAIL
+    from whyrec.agent.item_quote import QUOTE_DETAIL
     from whyrec.agent.shape import first_person
 
     user, item = DEMO_PAIRS[2]  # its evidence holds a liked review sentence on the card's presentation
@@ -101,6 +101,17 @@ def test_a_reason_of_whyrecs_figures_alone_quotes_a_reviewer_on_what_the_item_of
     [verdict] = [v for v in explanation.verdicts if v.claim.text == quoted.text]
     assert verdict.accepted and verdict.detail.startswith(QUOTE_DETAIL)
     assert explanation.status == "ok"
+    # the CLI counts the drafted claims apart from the quote, and says whose the quote is
+    from rich.console import Console
+
+    from whyrec.render import render_explanation
+
+    console = Console(width=300, record=True)
+    console.print(render_explanation(explanation, "the card"))
+    shown = console.export_text()
+    drafted = len(explanation.verdicts) - 1
+    assert f"checked: {drafted} of {drafted} drafted claims supported" in shown
+    assert f"quoted by whyrec, as no other claim said what the item offers: {quoted.text}" in shown
 
 
 def test_the_quote_may_come_from_the_reviews_an_aspect_figure_counted_and_then_joins_the_evidence(

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
 
+from whyrec.agent.item_quote import QUOTE_DETAIL
 from whyrec.schema import Audit, ChatAnswer, Evidence, Explanation
 
 if TYPE_CHECKING:
@@ -69,10 +70,14 @@ def _sources(units: Iterable[Evidence], numbers: dict[str, int]) -> list[Text]:
 
 
 def _checked(explanation: Explanation) -> list[Text]:
-    """How many drafted claims the checker accepted, and each rejected one with its verdict."""
-    accepted = sum(1 for v in explanation.verdicts if v.accepted)
-    lines = [Text(f"checked: {accepted} of {len(explanation.verdicts)} drafted claims supported", style="dim")]
-    for verdict in explanation.verdicts:
+    """How many drafted claims the checker accepted, each rejected one with its verdict, and the review whyrec quoted
+    (`whyrec.agent.item_quote`), which is not a drafted claim."""
+    quoted = [v for v in explanation.verdicts if v.detail.startswith(QUOTE_DETAIL)]
+    drafted = [v for v in explanation.verdicts if v not in quoted]
+    accepted = sum(1 for v in drafted if v.accepted)
+    lines = [Text(f"checked: {accepted} of {len(drafted)} drafted claims supported", style="dim")]
+    lines += [Text(f"  {QUOTE_DETAIL.replace(': ', ', as ', 1)}: {v.claim.text}", style="dim") for v in quoted]
+    for verdict in drafted:
         if verdict.mended is not None:
             lines.append(Text(f"  mended by whyrec: {verdict.mended}", style="dim"))
         if not verdict.accepted:

@@ -22,7 +22,7 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
-from whyrec.agent.item_quote import ASPECT_FIELD, item_quote
+from whyrec.agent.item_quote import ASPECT_FIELD, QUOTE_DETAIL, item_quote
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.agent.shape import copies_history, gist, is_thin_in, tells_only_a_story
@@ -412,7 +412,6 @@ class _Teller:
 
 MIN_CLAIMS = 2  # weak claims (thin, retold anecdotes) are left out only when at least this many others remain
 THIN_DETAIL = "left out of the reason: it says nothing about the item beyond praise"
-QUOTE_DETAIL = "quoted by whyrec: no other claim said what the item offers"
 ANECDOTE_DETAIL = "left out of the reason: it retells a reviewer's own story, which names no aspect of the item"
 
 

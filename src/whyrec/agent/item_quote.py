@@ -27,6 +27,7 @@ from whyrec.schema import Evidence
 MAX_QUOTE_CHARS = 160
 MIN_QUOTE_WORDS = 5
 POSITIVE_RATING = 4.0
+QUOTE_DETAIL = "quoted by whyrec: no other claim said what the item offers"  # starts the quote's verdict detail
 MAX_REASON_CLAIMS = 4  # the reason shape's cap: the quote is not added to a reason that already has this many
 ASPECT_FIELD = "aspect:"  # the field of a signal counting one aspect over the reviews
 
