@@ -14,18 +14,13 @@ ITEM = "B00TIN1234"
 TITLE = "Starbucks Gift Card in a Tin"
 
 
+_UNIT = Evidence(id="-", item_id=ITEM, kind="review", text="-", source_ref="test:1", score=0.0, rank=1)
+
+
 def unit(uid: str, text: str, kind: str, rank: int, rating: float | None = None, field: str | None = None) -> Evidence:
-    return Evidence(
-        id=uid,
-        item_id=ITEM,
-        kind=kind,  # type: ignore[arg-type]
-        field=field,
-        text=text,
-        rating=rating,
-        source_ref="test:1",
-        score=0.0,
-        rank=rank,
-    )
+    """An evidence unit of the item (validated: `model_copy` would not check the kind)."""
+    fields = {"id": uid, "text": text, "kind": kind, "rank": rank, "rating": rating, "field": field}
+    return Evidence.model_validate({**_UNIT.model_dump(exclude={"speaker"}), **fields})
 
 
 SIGNAL = unit(
@@ -53,14 +48,14 @@ def figures() -> list[DraftClaim]:
     return [DraftClaim(text=ALSO.text, cites=[ALSO.id]), DraftClaim(text=SIGNAL.text, cites=[SIGNAL.id])]
 
 
-def test_a_reason_of_figures_only_gets_a_liked_review_naming_the_aspect_it_counts(vocabulary: AspectVocabulary):
+def test_a_reason_of_figures_only_gets_a_liked_review_naming_the_aspect_it_counts(vocabulary: AspectVocabulary) -> None:
     added = item_quote(figures(), EVIDENCE, TITLE, vocabulary)
     # not the first-person story, nor praise alone, nor the complaint; the tin sentence beats the earlier-ranked
     # design one because the reason counts the tin
     assert added == DraftClaim(text=f'A reviewer wrote: "{TIN.text}"', cites=[TIN.id])
 
 
-def test_without_a_counted_aspect_the_first_sentence_naming_any_aspect_is_quoted(vocabulary: AspectVocabulary):
+def test_without_a_counted_aspect_the_first_sentence_naming_any_aspect_is_quoted(vocabulary: AspectVocabulary) -> None:
     only_also = [DraftClaim(text=ALSO.text, cites=[ALSO.id])]
     added = item_quote(only_also, EVIDENCE, TITLE, vocabulary)
     assert added is not None and added.cites == [DESIGN.id]
@@ -68,7 +63,7 @@ def test_without_a_counted_aspect_the_first_sentence_naming_any_aspect_is_quoted
 
 def test_no_quote_when_a_claim_already_says_what_the_item_offers_or_the_reason_is_empty_or_full(
     vocabulary: AspectVocabulary,
-):
+) -> None:
     told = [*figures(), DraftClaim(text="A reviewer says the design is pretty.", cites=[DESIGN.id])]
     assert item_quote(told, EVIDENCE, TITLE, vocabulary) is None
     assert item_quote([], EVIDENCE, TITLE, vocabulary) is None
@@ -85,11 +80,11 @@ def test_no_quote_when_a_claim_already_says_what_the_item_offers_or_the_reason_i
     assert item_quote(praised, EVIDENCE, TITLE, vocabulary) is not None
 
 
-def test_no_quote_when_no_sentence_qualifies(vocabulary: AspectVocabulary):
+def test_no_quote_when_no_sentence_qualifies(vocabulary: AspectVocabulary) -> None:
     assert item_quote(figures(), [SIGNAL, ALSO, STORY, PRAISE, COMPLAINT], TITLE, vocabulary) is None
 
 
-def test_a_long_sentence_is_cut_at_a_word_with_an_ellipsis():
+def test_a_long_sentence_is_cut_at_a_word_with_an_ellipsis() -> None:
     text = "The tin is sturdy, " * 20
     cut = quote(text)
     assert len(cut) <= MAX_QUOTE_CHARS + 1 and cut.endswith("…") and text.startswith(cut[:-1])
