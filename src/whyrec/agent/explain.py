@@ -25,9 +25,8 @@ from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage,
 from whyrec.agent.item_quote import ASPECT_FIELD, QUOTE_DETAIL, item_quote
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
-from whyrec.agent.shape import copies_history, gist, is_thin_in, tells_only_a_story
+from whyrec.agent.shape import copies_history, gist, weakness
 from whyrec.checker import RuleChecker
-from whyrec.checker.rules.base import unquoted
 from whyrec.errors import ModelError, UnknownIdError
 from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.knowledge.profile import AspectProfiler
@@ -467,14 +466,10 @@ def _keep_supported(
 def _weakness(
     claim: DraftClaim, title: str, units: Mapping[str, Evidence], vocabulary: AspectVocabulary, rewrites: bool
 ) -> str | None:
-    """Why a supported claim is weak (THIN_DETAIL, ANECDOTE_DETAIL), or None. A story retold is one in the claim's
-    own words: a review quoted in quotation marks is told as the reviewer's (as the checker's first-person rule reads
-    it). The extractive composer, which quotes by design, is held only to saying something about the item."""
-    if is_thin_in(claim.text, title, vocabulary):
-        return THIN_DETAIL
-    if rewrites and tells_only_a_story(unquoted(claim.text), claim.cites, units, vocabulary):
-        return ANECDOTE_DETAIL
-    return None
+    """Why a supported claim is weak (THIN_DETAIL, ANECDOTE_DETAIL), or None (`whyrec.agent.shape.weakness`). The
+    extractive composer, which quotes by design, is held only to saying something about the item."""
+    why = weakness(claim.text, claim.cites, title, units, vocabulary, stories=rewrites)
+    return None if why is None else THIN_DETAIL if why == "thin" else ANECDOTE_DETAIL
 
 
 def _without_weak(

@@ -19,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from whyrec.agent.draft import DraftClaim
-from whyrec.agent.shape import first_person, is_thin_in, tells_only_a_story
-from whyrec.checker.rules.base import unquoted
+from whyrec.agent.shape import first_person, is_thin_in, weakness
 from whyrec.knowledge.aspects import AspectVocabulary
 from whyrec.schema import Evidence
 
@@ -41,10 +40,8 @@ def quote(text: str) -> str:
 
 
 def _weak(claim: DraftClaim, units: Mapping[str, Evidence], title: str, vocabulary: AspectVocabulary) -> bool:
-    """Thin, or a reviewer's story retold that names no aspect: left out of a reason once two others stand."""
-    return is_thin_in(claim.text, title, vocabulary) or tells_only_a_story(
-        unquoted(claim.text), claim.cites, units, vocabulary
-    )
+    """Left out of a reason once two others stand (`whyrec.agent.shape.weakness`)."""
+    return weakness(claim.text, claim.cites, title, units, vocabulary) is not None
 
 
 def says_what_it_offers(

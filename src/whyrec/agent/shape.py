@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 
+from whyrec.checker.rules.base import unquoted
 from whyrec.knowledge.aspects import AspectVocabulary, tokenize
 from whyrec.knowledge.sentiment import sentiment_words
 from whyrec.knowledge.text import STOPWORDS
@@ -122,6 +123,23 @@ def tells_only_a_story(
     reviewer says it helped them out when they needed gifts for their nieces" is the reviewer's life; "A reviewer says
     they enjoy the recipes and decorating ideas" retells one too, but says what the item offers."""
     return copies_anecdote(text, cites, units) and not vocabulary.in_text(text)
+
+
+def weakness(
+    text: str,
+    cites: Iterable[str],
+    title: str,
+    units: Mapping[str, Evidence],
+    vocabulary: AspectVocabulary,
+    stories: bool = True,
+) -> str | None:
+    """Why a true claim is weak, "thin" or "story" (a reviewer's story retold that names no aspect; with `stories`),
+    or None. A review quoted in quotation marks is the reviewer's, not a story retold."""
+    if is_thin_in(text, title, vocabulary):
+        return "thin"
+    if stories and tells_only_a_story(unquoted(text), cites, units, vocabulary):
+        return "story"
+    return None
 
 
 def copies_history(text: str, cites: Iterable[str], units: Mapping[str, Evidence]) -> bool:
