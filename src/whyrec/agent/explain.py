@@ -22,7 +22,7 @@ from typing import Any
 
 from whyrec import __version__
 from whyrec.agent.draft import Composer, Draft, DraftClaim, DraftRequest, Usage, place_claims
-from whyrec.agent.item_quote import ASPECT_FIELD, QUOTE_DETAIL, item_quote
+from whyrec.agent.item_quote import ASPECT_FIELD, QUOTE_DETAIL, needs_quote, pick_quote
 from whyrec.agent.mend import Mender
 from whyrec.agent.preferences import allows, profile_with
 from whyrec.agent.shape import copies_history, gist, weakness
@@ -302,9 +302,11 @@ class Explainer:
         the checker's verdict on it and the pair's evidence, which gains the quoted sentence when it was one of the
         reviews behind a figure of the reason rather than retrieved; None when none is needed, none qualifies, or
         the checker refuses it."""
-        evidence, title = first.evidence, first.request.product.title
+        evidence, title, vocabulary = first.evidence, first.request.product.title, self.profiles.vocabulary
+        if not needs_quote(kept, evidence, title, vocabulary):  # the common case: no store lookup
+            return None
         pool = [*evidence, *self._behind_figures(kept, first)]
-        claim = item_quote(kept, pool, title, self.profiles.vocabulary)
+        claim = pick_quote(kept, pool, title, vocabulary)
         if claim is None:
             return None
         shown = {e.id for e in evidence}

@@ -53,18 +53,32 @@ def says_what_it_offers(
     return any(u.speaker in ("reviewer", "seller") for u in cited) and not _weak(claim, units, title, vocabulary)
 
 
+def needs_quote(
+    kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str, vocabulary: AspectVocabulary
+) -> bool:
+    """The reason has claims, fewer than MAX_REASON_CLAIMS of them not weak, and none says what the item offers."""
+    units = {e.id: e for e in evidence}
+    staying = [claim for claim in kept if not _weak(claim, units, title, vocabulary)]
+    return (
+        bool(kept)
+        and len(staying) < MAX_REASON_CLAIMS
+        and not any(says_what_it_offers(claim, units, title, vocabulary) for claim in kept)
+    )
+
+
 def item_quote(
     kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str, vocabulary: AspectVocabulary
 ) -> DraftClaim | None:
-    """The quotation to add to `kept` (see the module's docstring), or None when the reason needs none (it is empty,
-    already says what the item offers, or holds MAX_REASON_CLAIMS claims that are not weak) or no sentence
-    qualifies."""
+    """The quotation to add to `kept` (see the module's docstring), or None when the reason needs none
+    (`needs_quote`) or no sentence qualifies (`pick_quote`)."""
+    return pick_quote(kept, evidence, title, vocabulary) if needs_quote(kept, evidence, title, vocabulary) else None
+
+
+def pick_quote(
+    kept: Sequence[DraftClaim], evidence: Sequence[Evidence], title: str, vocabulary: AspectVocabulary
+) -> DraftClaim | None:
+    """The review sentence of `evidence` to quote beside `kept`, or None when none qualifies."""
     units = {e.id: e for e in evidence}
-    staying = [claim for claim in kept if not _weak(claim, units, title, vocabulary)]
-    if not kept or len(staying) >= MAX_REASON_CLAIMS:
-        return None
-    if any(says_what_it_offers(claim, units, title, vocabulary) for claim in kept):
-        return None
     cited = {c for claim in kept for c in claim.cites}
     counted = {
         (units[c].field or "").removeprefix(ASPECT_FIELD)
