@@ -216,7 +216,7 @@ _INFORMATIVE: tuple[tuple[str, str, Any], ...] = (
 
 def _pairwise_row(result: PairResult, against: str) -> PairwiseRow:
     """whyrec against another system's reason for the same pair, for the blind reader."""
-    whyrec, unchecked = result.outputs["whyrec"], result.outputs[against]
+    whyrec, other = result.outputs["whyrec"], result.outputs[against]
     handles = {unit_id: f"e{n}" for n, unit_id in enumerate(result.evidence_ids, start=1)}
 
     def shown(claims: list[Claim]) -> tuple[ShownClaim, ...]:
@@ -229,9 +229,9 @@ def _pairwise_row(result: PairResult, against: str) -> PairwiseRow:
         system_x="whyrec",
         reason_x=whyrec.text,
         system_y=against,
-        reason_y=unchecked.text or "(no claims)",
+        reason_y=other.text or "(no claims)",
         claims_x=shown(whyrec.claims),
-        claims_y=shown(unchecked.claims),
+        claims_y=shown(other.claims),
     )
 
 
@@ -302,12 +302,13 @@ def report_markdown(
         "addresses the shopper and cites their history or a whyrec signal tied to them, among pairs whose evidence "
         "holds such a unit; a *generic* claim has nothing left once the item's title (but for its aspect words), the "
         "catalogue's kind words, stopwords, opinion words and frame words are taken out (whyrec leaves such claims out "
-        "of a reason that has two others, so its figure is not independent); a *copied anecdote* shares a run of 6 "
-        "tokens with a first-person review sentence it cites, or speaks in the first person (whyrec leaves those out "
-        "by the same test when two others stand); a *copied history line* repeats one. These are computed, not "
-        "judged: `pairwise.jsonl` holds whyrec's and llm-unchecked's reasons for each pair in random order, with the "
-        "evidence, for a blind reader (brief: `eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the "
-        "judgements with `eval/pairwise_score.py`); `pairwise-draft.jsonl` (key `pairwise-draft-key.jsonl`) sets "
+        "of a reason that has two others, so its figure is not independent); a *copied anecdote* speaks in the first "
+        "person, or shares a run of 6 tokens with a first-person review sentence it cites and names none of the "
+        "catalogue's aspects (whyrec leaves those out by the same test when two others stand); a *copied history "
+        "line* repeats one. These are computed, not judged: `pairwise.jsonl` holds whyrec's and llm-unchecked's "
+        "reasons for each pair in random order, with the evidence, for a blind reader (brief: "
+        "`eval/data/pairwise/BRIEF.md`; key: `pairwise-key.jsonl`; score the judgements with "
+        "`eval/pairwise_score.py`); `pairwise-draft.jsonl` (key `pairwise-draft-key.jsonl`) sets "
         "whyrec against its own draft the same way.",
         "",
         "Files: `metrics.json` (these numbers), `pairs.jsonl` (each pair's reference, feature and the four reasons "
